@@ -1,0 +1,125 @@
+"""`salespipe services up|down|status` and `salespipe env`."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from salespipe.services import kafka as kafka_service
+from salespipe.services import postgres as pg_service
+from salespipe.services import s3 as s3_service
+from salespipe.services.process import ServiceError, StateFile, pid_alive, port_open, stop_pid
+from salespipe.settings import Settings, state_dir
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str  # running | stopped | external
+    address: str
+
+
+def up(settings: Settings, log: Callable[[str], None] = print) -> None:
+    """Start every service that is not configured externally, then create bucket, topics, schema."""
+    state = StateFile()
+    base = state_dir()
+    if not settings.external_postgres:
+        info = pg_service.start(base / "postgres", state.read().get("postgres", {}))
+        state.update("postgres", info)
+        log(f"postgres  up   127.0.0.1:{info['port']}")
+    if not settings.external_s3:
+        info = s3_service.start(base / "s3", state.read().get("s3", {}))
+        state.update("s3", info)
+        log(f"s3        up   http://127.0.0.1:{info['port']}")
+    if not settings.external_kafka:
+        info = kafka_service.start(base / "kafka", state.read().get("kafka", {}))
+        state.update("kafka", info)
+        log(f"kafka     up   127.0.0.1:{info['port']}")
+    provision(settings, log)
+
+
+def provision(settings: Settings, log: Callable[[str], None] = print) -> None:
+    """Idempotent setup on whichever services are in use (local or external)."""
+    from salespipe import db, kafka, s3
+
+    fresh = Settings(**settings.model_dump(exclude_unset=True))  # re-read recorded ports
+    if not fresh.external_postgres:
+        db.ensure_database(fresh, fresh.pg_db)
+    db.migrate(fresh)
+    if s3.ensure_bucket(fresh):
+        log(f"created bucket {fresh.BUCKET_NAME}")
+    created = kafka.ensure_topics(fresh)
+    if created:
+        log(f"created topics {', '.join(sorted(created))}")
+
+
+def down(log: Callable[[str], None] = print) -> None:
+    """Stop only what `up` started, by the pids it recorded."""
+    state = StateFile()
+    data = state.read()
+    if "kafka" in data:
+        stop_pid(int(data["kafka"].get("pid") or 0), timeout=30)
+        log("kafka     stopped")
+    if "s3" in data:
+        stop_pid(int(data["s3"].get("pid") or 0))
+        log("s3        stopped")
+    if "postgres" in data:
+        pg_service.stop(data["postgres"])
+        log("postgres  stopped")
+    for name in ("kafka", "s3", "postgres"):
+        if name in data:
+            info = dict(data[name])
+            info["pid"] = None
+            state.update(name, info)
+
+
+def status(settings: Settings) -> list[ServiceStatus]:
+    data = StateFile().read()
+    rows: list[ServiceStatus] = []
+
+    def local(name: str, address: str) -> ServiceStatus:
+        info = data.get(name, {})
+        pid = info.get("pid")
+        if name == "postgres" and info.get("data_dir"):
+            pid = pg_service.server_pid(Path(info["data_dir"]))
+        running = pid_alive(pid) and port_open(int(info.get("port") or 0))
+        return ServiceStatus(name, "running" if running else "stopped", address)
+
+    if settings.external_postgres:
+        rows.append(ServiceStatus("postgres", "external", f"{settings.pg_host}:{settings.pg_port}"))
+    else:
+        rows.append(local("postgres", f"{settings.pg_host}:{settings.pg_port}"))
+    if settings.external_s3:
+        rows.append(ServiceStatus("s3", "external", settings.s3_endpoint or "AWS"))
+    else:
+        rows.append(local("s3", settings.s3_endpoint or "-"))
+    if settings.external_kafka:
+        rows.append(ServiceStatus("kafka", "external", settings.bootstrap_servers))
+    else:
+        rows.append(local("kafka", settings.bootstrap_servers))
+    return rows
+
+
+def env_lines(settings: Settings) -> list[str]:
+    """`export` lines for a plain shell (dbt, psql, boto3, kcat all read these)."""
+    values: dict[str, str] = {
+        "POSTGRES_HOST": settings.pg_host,
+        "POSTGRES_PORT": str(settings.pg_port),
+        "POSTGRES_USER": settings.pg_user,
+        "POSTGRES_PASSWORD": settings.pg_password,
+        "POSTGRES_DB": settings.pg_db,
+        "BUCKET_NAME": settings.BUCKET_NAME,
+        "AWS_REGION": settings.AWS_REGION,
+        "AWS_ACCESS_KEY_ID": settings.s3_access_key,
+        "AWS_SECRET_ACCESS_KEY": settings.s3_secret_key,
+        "BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "DO_NOT_TRACK": "1",
+    }
+    if settings.s3_endpoint:
+        values["AWS_ENDPOINT_URL"] = settings.s3_endpoint
+    return [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+
+
+__all__ = ["ServiceError", "ServiceStatus", "down", "env_lines", "provision", "status", "up"]

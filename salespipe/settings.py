@@ -1,0 +1,195 @@
+"""The one place configuration is read: environment variables, then `.env`, then local services.
+
+Variable names are the public contract (ARCHITECTURE.md). When a service is not configured
+externally, its address comes from `.salespipe/services.json`, written by
+`salespipe services up`, so two checkouts on one machine never collide.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+STATE_DIR_NAME = ".salespipe"
+SERVICES_FILE = "services.json"
+
+TOPIC_FILES = "sales.files"
+TOPIC_DLQ = "sales.files.dlq"
+TOPIC_LOADS = "sales.loads"
+CONSUMER_GROUP = "sales-loader"
+INCOMING_PREFIX = "incoming/"
+
+LOCAL_S3_ACCESS_KEY = "salespipe-local"
+LOCAL_S3_SECRET_KEY = "salespipe-local-secret"  # noqa: S105 - moto accepts any key; not a secret
+LOCAL_PG_USER = "salespipe"
+LOCAL_PG_PASSWORD = "salespipe"  # noqa: S105 - local embedded server only
+LOCAL_PG_DB = "salespipe"
+_LOOPBACK = ("127.0.0.1", "localhost")
+
+
+def project_root() -> Path:
+    """The checkout root: where `pyproject.toml` lives (falls back to the working directory)."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").exists():
+        return here
+    return Path.cwd()
+
+
+def state_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / STATE_DIR_NAME
+
+
+def read_services_state(root: Path | None = None) -> dict[str, Any]:
+    path = state_dir(root) / SERVICES_FILE
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Secrets are `SecretStr` so they never print by accident."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    AWS_ACCESS_KEY_ID: str | None = None
+    AWS_SECRET_ACCESS_KEY: SecretStr | None = None
+    AWS_REGION: str = "us-east-1"
+    AWS_ENDPOINT_URL: str | None = None
+    BUCKET_NAME: str = "sales-reports"
+
+    POSTGRES_USER: str | None = None
+    POSTGRES_PASSWORD: SecretStr | None = None
+    POSTGRES_HOST: str | None = None
+    POSTGRES_PORT: int | None = None
+    POSTGRES_DB: str | None = None
+
+    BOOTSTRAP_SERVERS: str | None = None
+    SASL_USERNAME: str | None = None
+    SASL_PASSWORD: SecretStr | None = None
+    SASL_MECHANISM: str = "PLAIN"
+    CLIENT_ID: str = "salespipe"
+
+    DASHBOARD_REFRESH_SECONDS: float = Field(default=5.0, gt=0)
+    DBT_PROJECT_DIR: str | None = None
+
+    # --- which services are external -------------------------------------------------
+    # An address equal to the one `services up` recorded is still local: that is what
+    # `eval "$(salespipe env)"` exports, and it must not turn the local services "external".
+    @property
+    def external_postgres(self) -> bool:
+        if self.POSTGRES_HOST is None:
+            return False
+        local_port = self._local("postgres").get("port")
+        return not (
+            self.POSTGRES_HOST in _LOOPBACK and local_port and self.POSTGRES_PORT == local_port
+        )
+
+    @property
+    def external_s3(self) -> bool:
+        if self.AWS_ENDPOINT_URL is not None:
+            port = self._local("s3").get("port")
+            return self.AWS_ENDPOINT_URL.rstrip("/") not in {
+                f"http://{h}:{port}" for h in _LOOPBACK
+            }
+        # Real AWS when credentials are given without an endpoint.
+        return self.AWS_ACCESS_KEY_ID is not None and self.AWS_ACCESS_KEY_ID != LOCAL_S3_ACCESS_KEY
+
+    @property
+    def external_kafka(self) -> bool:
+        if self.BOOTSTRAP_SERVERS is None:
+            return False
+        port = self._local("kafka").get("port")
+        return self.BOOTSTRAP_SERVERS not in {f"{h}:{port}" for h in _LOOPBACK}
+
+    # --- resolved addresses (env first, then local services) ---------------------------
+    def _local(self, service: str) -> dict[str, Any]:
+        return read_services_state().get(service, {})
+
+    @property
+    def pg_host(self) -> str:
+        return self.POSTGRES_HOST or "127.0.0.1"
+
+    @property
+    def pg_port(self) -> int:
+        if self.POSTGRES_PORT is not None:
+            return self.POSTGRES_PORT
+        return int(self._local("postgres").get("port", 5432))
+
+    @property
+    def pg_user(self) -> str:
+        return self.POSTGRES_USER or LOCAL_PG_USER
+
+    @property
+    def pg_password(self) -> str:
+        if self.POSTGRES_PASSWORD is not None:
+            return self.POSTGRES_PASSWORD.get_secret_value()
+        return LOCAL_PG_PASSWORD if not self.external_postgres else ""
+
+    @property
+    def pg_db(self) -> str:
+        return self.POSTGRES_DB or LOCAL_PG_DB
+
+    @property
+    def s3_endpoint(self) -> str | None:
+        if self.AWS_ENDPOINT_URL:
+            return self.AWS_ENDPOINT_URL
+        if self.external_s3:
+            return None  # real AWS
+        port = self._local("s3").get("port")
+        return f"http://127.0.0.1:{port}" if port else None
+
+    @property
+    def s3_access_key(self) -> str:
+        return self.AWS_ACCESS_KEY_ID or LOCAL_S3_ACCESS_KEY
+
+    @property
+    def s3_secret_key(self) -> str:
+        if self.AWS_SECRET_ACCESS_KEY is not None:
+            return self.AWS_SECRET_ACCESS_KEY.get_secret_value()
+        return LOCAL_S3_SECRET_KEY
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if self.BOOTSTRAP_SERVERS:
+            return self.BOOTSTRAP_SERVERS
+        port = self._local("kafka").get("port")
+        return f"127.0.0.1:{port}" if port else "127.0.0.1:9092"
+
+    def pg_conninfo(self, *, dbname: str | None = None) -> str:
+        """libpq keyword/value string; the password is passed separately by `pg_connect_kwargs`."""
+        return f"host={self.pg_host} port={self.pg_port} dbname={dbname or self.pg_db} user={self.pg_user}"
+
+    def pg_connect_kwargs(self, *, dbname: str | None = None) -> dict[str, Any]:
+        return {
+            "host": self.pg_host,
+            "port": self.pg_port,
+            "dbname": dbname or self.pg_db,
+            "user": self.pg_user,
+            "password": self.pg_password,
+        }
+
+    def sqlalchemy_url(self) -> Any:
+        from sqlalchemy import URL
+
+        return URL.create(
+            "postgresql+psycopg",
+            username=self.pg_user,
+            password=self.pg_password,
+            host=self.pg_host,
+            port=self.pg_port,
+            database=self.pg_db,
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once, at an entry point; pass the object down from there."""
+    return Settings(**overrides)

@@ -9,7 +9,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from salespipe.settings import Settings, load_settings
+from salespipe.settings import (
+    CONSUMER_GROUP,
+    TOPIC_DLQ,
+    TOPIC_FILES,
+    TOPIC_LOADS,
+    Settings,
+    load_settings,
+)
 
 
 class CliError(RuntimeError):
@@ -58,10 +65,11 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load(args: argparse.Namespace, settings: Settings) -> int:
-    from loader.consumer import run_loader
+    from loader.consumer import Topics, run_loader
 
     return run_loader(settings, exit_when_idle=args.exit_when_idle, run_dbt=not args.no_dbt,
-                      batch_size=args.batch_size)
+                      batch_size=args.batch_size, group_id=args.group,
+                      topics=Topics(args.files_topic, args.dlq_topic, args.loads_topic))
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -75,13 +83,13 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.launch import launch
 
-    return launch(port=args.port, headless=True)
+    return launch(port=args.port, headless=True, host=args.host)
 
 
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
     from salespipe.dbt_docs import serve_docs
 
-    return serve_docs(settings, port=args.port)
+    return serve_docs(settings, port=args.port, host=args.host)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -126,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="return after this long with nothing to do")
     s.add_argument("--no-dbt", action="store_true", help="load only; do not run dbt build")
     s.add_argument("--batch-size", type=int, default=20, help="files per dbt build at most")
+    s.add_argument("--group", default=CONSUMER_GROUP, help="consumer group")
+    s.add_argument("--files-topic", default=TOPIC_FILES)
+    s.add_argument("--dlq-topic", default=TOPIC_DLQ)
+    s.add_argument("--loads-topic", default=TOPIC_LOADS)
     s.set_defaults(func=_load)
 
     s = sub.add_parser("replay", help="re-announce objects (backfill after a fix)")
@@ -136,10 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("dashboard", help="serve the KPI dashboard")
     s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     s.set_defaults(func=_dashboard)
 
     s = sub.add_parser("docs", help="generate and serve the dbt docs site")
     s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     s.set_defaults(func=_docs)
 
     s = sub.add_parser("run", help="everything in one foreground command (Ctrl-C stops it)")

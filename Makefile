@@ -1,0 +1,52 @@
+# salespipe — one-command run and test. Everything installs into .venv/ at the repository root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+
+.PHONY: install run test test-unit bench lint services-up down browser docs clean
+
+install: $(STAMP)
+
+# Reinstall only when the dependency list changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# Debian's Chromium for the browser test (no browser download from the test tool).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || { echo "could not install chromium: run 'apt-get install chromium chromium-driver' as root"; exit 1; }; }
+
+services-up: install
+	$(BIN)/salespipe services up
+
+run: install
+	$(BIN)/salespipe run
+
+test: install browser services-up
+	$(BIN)/pytest -q
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+bench: install services-up
+	$(BIN)/python -m benchmarks.run
+
+lint: install
+	$(BIN)/ruff check .
+
+docs: install
+	$(BIN)/salespipe docs
+
+down:
+	@test -x $(BIN)/salespipe && $(BIN)/salespipe services down || true
+
+clean: down
+	rm -rf $(VENV) .salespipe dbt_sales/target dbt_sales/logs

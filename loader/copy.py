@@ -1,0 +1,123 @@
+"""Write one file into `raw` in one transaction: manifest row, valid rows (COPY), rejects (COPY).
+
+All values travel as COPY data or bound parameters; identifiers are constants of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from loader.columns import RAW_SALES_COLUMNS
+
+_SALES_COPY = (
+    "copy raw.sales (file_id, row_number, " + ", ".join(RAW_SALES_COLUMNS) + ") from stdin"
+)
+_REJECTS_COPY = "copy raw.sales_rejected (file_id, key, row_number, raw_values, reasons) from stdin"
+
+
+@dataclass
+class FileRecord:
+    """What `raw.files` records about one object version."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int | None
+    modified_at: datetime | None
+    received_at: datetime
+    status: str = "loaded"
+    reason: str | None = None
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    extra_columns: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows_total(self) -> int:
+        return self.rows_valid + self.rows_rejected
+
+
+def lock_key(conn: psycopg.Connection, key: str) -> None:
+    """Serialize work on one object key across loader processes (released at commit)."""
+    conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 42))", (key,))
+
+
+def already_loaded(conn: psycopg.Connection, key: str, etag: str) -> bool:
+    row = conn.execute(
+        "select status from raw.files where key = %s and etag = %s", (key, etag)
+    ).fetchone()
+    return row is not None and row[0] == "loaded"
+
+
+def forget_rejected(conn: psycopg.Connection, key: str, etag: str) -> None:
+    """A version rejected before (e.g. before a fix) may be tried again; its old verdict goes."""
+    conn.execute(
+        "delete from raw.files where key = %s and etag = %s and status = 'rejected'", (key, etag)
+    )
+
+
+def insert_file(conn: psycopg.Connection, rec: FileRecord) -> int:
+    row = conn.execute(
+        """
+        insert into raw.files (bucket, key, etag, size_bytes, object_modified_at, status, reason,
+                               rows_total, rows_valid, rows_rejected, encoding, delimiter,
+                               extra_columns, timings_ms, received_at)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        returning file_id
+        """,
+        (rec.bucket, rec.key, rec.etag, rec.size, rec.modified_at, rec.status, rec.reason,
+         rec.rows_total, rec.rows_valid, rec.rows_rejected, rec.encoding, rec.delimiter,
+         rec.extra_columns, json.dumps(rec.timings_ms), rec.received_at),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def finish_file(conn: psycopg.Connection, file_id: int, rec: FileRecord) -> None:
+    conn.execute(
+        """
+        update raw.files
+           set rows_total = %s, rows_valid = %s, rows_rejected = %s, encoding = %s,
+               delimiter = %s, extra_columns = %s, timings_ms = %s,
+               loaded_at = clock_timestamp()
+         where file_id = %s
+        """,
+        (rec.rows_total, rec.rows_valid, rec.rows_rejected, rec.encoding, rec.delimiter,
+         rec.extra_columns, json.dumps(rec.timings_ms), file_id),
+    )
+
+
+def copy_sales(conn: psycopg.Connection, file_id: int, row_numbers: list[int],
+               rows: list[tuple[Any, ...]]) -> None:
+    with conn.cursor() as cur, cur.copy(_SALES_COPY) as copy:
+        for n, row in zip(row_numbers, rows, strict=True):
+            copy.write_row((file_id, n, *row))
+
+
+def copy_rejects(conn: psycopg.Connection, file_id: int, key: str,
+                 rejects: Iterable[Any]) -> None:
+    with conn.cursor() as cur, cur.copy(_REJECTS_COPY) as copy:
+        for r in rejects:
+            copy.write_row((file_id, key, r.row_number,
+                            json.dumps(r.values, ensure_ascii=False), r.reasons))
+
+
+class Stopwatch:
+    """Accumulates milliseconds per stage for the file's log line and `raw.files.timings_ms`."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    def add(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.ms[stage] = round(self.ms.get(stage, 0.0) + (now - since) * 1000, 1)
+        return now

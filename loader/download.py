@@ -1,0 +1,59 @@
+"""Fetch an announced object to a local temporary file (bounded memory, retried on outages)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from loader.parse import FileRejected
+
+log = logging.getLogger("loader.download")
+
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    path: Path
+    etag: str
+    size: int
+    modified_at: datetime | None
+
+
+class Stopped(RuntimeError):
+    """Shutdown was requested while waiting for S3; the message will be redelivered."""
+
+
+def download(client: Any, bucket: str, key: str, workdir: Path, stop: threading.Event) -> Downloaded:
+    """Stream the object to disk. A missing object rejects the file; an outage is retried forever
+    with capped exponential backoff (the Kafka offset is not committed meanwhile, so nothing is lost)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    backoff = 1.0
+    while True:
+        try:
+            resp = client.get_object(Bucket=bucket, Key=key)
+            with tempfile.NamedTemporaryFile(dir=workdir, suffix=".csv", delete=False) as fh:
+                for block in resp["Body"].iter_chunks(1 << 20):
+                    fh.write(block)
+                path = Path(fh.name)
+            return Downloaded(path, resp["ETag"].strip('"'), path.stat().st_size,
+                              resp.get("LastModified"))
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in {"NoSuchKey", "404", "NotFound"}:
+                raise FileRejected("object not found: deleted before it could be loaded") from exc
+            if code in {"NoSuchBucket", "AccessDenied", "403"}:
+                raise FileRejected(f"object not readable: {code}") from exc
+            error = code or type(exc).__name__
+        except BotoCoreError as exc:
+            error = type(exc).__name__
+        log.warning("event=s3_retry key=%s error=%s retry_in_s=%.0f", key, error, backoff)
+        if stop.wait(backoff):
+            raise Stopped(key)
+        backoff = min(backoff * 2, MAX_BACKOFF_S)

@@ -1,0 +1,201 @@
+"""Loader on the real broker, S3 endpoint and PostgreSQL: every rule of the loader issue."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from tests.integration.loader_support import (
+    HUMAN,
+    SNAKE,
+    announce,
+    consume_all,
+    put,
+    put_and_announce,
+    query,
+    run_loader,
+    sale,
+    to_csv,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def files(world):
+    return query(world, "select key, status, rows_total, rows_valid, rows_rejected, reason "
+                        "from raw.files order by file_id")
+
+
+def test_valid_file_is_loaded_with_money_as_exact_numeric(world):
+    rows = [sale("S1", price="19.99", qty=3, discount="15"), sale("S2", status="Canceled")]
+    put_and_announce(world, "incoming/a.csv", to_csv(rows))
+    run_loader(world)
+    assert files(world) == [("incoming/a.csv", "loaded", 2, 2, 0, None)]
+    got = query(world, "select sale_id, quantity_sold, unit_price, total_value, payment_date "
+                       "from raw.sales order by row_number")
+    assert got[0][:4] == ("S1", 3, Decimal("19.99"), Decimal("50.97"))
+    assert got[1][0] == "S2" and got[1][4] is None
+
+
+def test_pt_br_windows_1252_semicolon_file_uses_decimal_comma(world):
+    row = sale("S-BR", price="1234.50", qty=1, discount="0", unit_cost="1000.25",
+               customer_name="Conceição Araújo", product_name="Café Especial")
+    br = {k: (v.replace(".", ",") if k in {"unit_price", "total_value", "unit_cost", "total_cost",
+                                             "gross_profit", "shipping_cost"} else v)
+          for k, v in row.items()}
+    br["unit_price"] = "1.234,50"  # thousands separator as Excel writes it
+    body = to_csv([br], human=True, delimiter=";", encoding="cp1252")
+    put_and_announce(world, "incoming/pt br.csv", body)
+    run_loader(world)
+    assert files(world)[0][:4] == ("incoming/pt br.csv", "loaded", 1, 1)
+    got = query(world, "select unit_price, total_value, unit_cost, gross_profit, customer_name, "
+                       "product_name from raw.sales")
+    assert got == [(Decimal("1234.50"), Decimal("1234.50"), Decimal("1000.25"),
+                     Decimal("234.25"), "Conceição Araújo", "Café Especial")]
+    enc = query(world, "select encoding, delimiter from raw.files")[0]
+    assert enc == ("cp1252", ";")
+
+
+def test_bom_file_with_tricky_quoting_stores_text_exactly(world):
+    nasty = ['O\'Brien, "Bob"', "line1\nline2", "emoji 🚀 back\\slash",
+             "'); drop table raw.sales; --"]
+    rows = [sale(f"S{i}", customer_name=name) for i, name in enumerate(nasty)]
+    put_and_announce(world, "incoming/bom.csv", b"\xef\xbb\xbf" + to_csv(rows))
+    run_loader(world)
+    got = [r[0] for r in query(world, "select customer_name from raw.sales order by row_number")]
+    assert got == nasty
+    assert query(world, "select count(*) from raw.sales")[0][0] == 4
+
+
+def test_header_in_any_order_with_extra_columns_listed(world):
+    cols = list(reversed(SNAKE)) + ["internal_note"]
+    rows = [dict(sale("S1"), internal_note="x")]
+    put_and_announce(world, "incoming/shuffled.csv", to_csv(rows, columns=cols))
+    run_loader(world)
+    assert query(world, "select status, extra_columns from raw.files") == [
+        ("loaded", ["internal_note"])]
+
+
+def test_file_missing_a_column_is_rejected_whole(world):
+    cols = [c for c in SNAKE if c != "unit_price"]
+    put_and_announce(world, "incoming/missing.csv", to_csv([sale("S1")], columns=cols))
+    run_loader(world)
+    ((key, status, *_, reason),) = files(world)
+    assert status == "rejected" and "unit_price" in reason
+    assert query(world, "select count(*) from raw.sales")[0][0] == 0
+
+
+def test_binary_garbage_is_rejected_and_loader_continues(world):
+    put_and_announce(world, "incoming/garbage.csv", bytes(range(256)) * 40)
+    put_and_announce(world, "incoming/good.csv", to_csv([sale("S1")]))
+    run_loader(world)
+    got = {k: (s, r) for k, s, *_, r in files(world)}
+    assert got["incoming/garbage.csv"][0] == "rejected" and got["incoming/garbage.csv"][1]
+    assert got["incoming/good.csv"] == ("loaded", None)
+
+
+def test_header_only_file_is_loaded_with_zero_rows(world):
+    put_and_announce(world, "incoming/empty.csv", to_csv([]))
+    run_loader(world)
+    assert files(world) == [("incoming/empty.csv", "loaded", 0, 0, 0, None)]
+
+
+def test_invalid_rows_are_quarantined_with_every_reason(world):
+    bad = sale("S2", quantity_sold="0", payment_status="Maybe", sale_date="2026-02-30")
+    rows = [sale("S1"), bad, sale("S1", price="5.00"), sale("S3")]
+    put_and_announce(world, "incoming/mixed.csv", to_csv(rows))
+    run_loader(world)
+    assert files(world)[0][1:5] == ("loaded", 4, 2, 2)
+    rejected = query(world, "select row_number, reasons, raw_values from raw.sales_rejected "
+                            "order by row_number")
+    assert [r[0] for r in rejected] == [2, 3]
+    reasons_row2 = " ".join(rejected[0][1])
+    for field in ("quantity_sold", "payment_status", "sale_date"):
+        assert field in reasons_row2
+    assert "duplicate" in " ".join(rejected[1][1])
+    assert rejected[0][2]["sale_id"] == "S2" and rejected[0][2]["quantity_sold"] == "0"
+
+
+def test_same_event_delivered_twice_loads_once(world):
+    body = to_csv([sale("S1"), sale("S2")])
+    etag = put_and_announce(world, "incoming/twice.csv", body)
+    announce(world, "incoming/twice.csv", etag, len(body))
+    run_loader(world)
+    assert query(world, "select count(*) from raw.files")[0][0] == 1
+    assert query(world, "select count(*) from raw.sales")[0][0] == 2
+
+
+def test_new_version_of_an_object_is_recorded_as_a_new_file(world):
+    put_and_announce(world, "incoming/v.csv", to_csv([sale("S1"), sale("S2")]))
+    run_loader(world)
+    put_and_announce(world, "incoming/v.csv", to_csv([sale("S1", price="200.00")]))
+    run_loader(world)
+    versions = query(world, "select key, etag, rows_valid from raw.files order by file_id")
+    assert [v[2] for v in versions] == [2, 1]
+    assert versions[0][1] != versions[1][1]
+
+
+def test_bad_messages_go_to_dlq_with_error_and_loader_keeps_going(world):
+    from confluent_kafka import Producer
+
+    from salespipe.kafka import producer_config
+
+    p = Producer(producer_config(world.settings))
+    for payload in (b"{not json", b'{"Records": [{"eventName": "ObjectCreated:Put"}]}'):
+        p.produce(world.files_topic, key=b"k", value=payload)
+    p.flush(10)
+    put_and_announce(world, "incoming/after.csv", to_csv([sale("S1")]))
+    run_loader(world)
+    dlq = consume_all(world, world.dlq_topic)
+    assert sorted(m.value() for m in dlq) == sorted(
+        [b"{not json", b'{"Records": [{"eventName": "ObjectCreated:Put"}]}'])
+    assert all(dict(m.headers())["error"] for m in dlq)
+    assert files(world)[0][:2] == ("incoming/after.csv", "loaded")
+
+
+def test_events_outside_incoming_or_not_created_are_ignored(world):
+    etag = put(world, "archive/old.csv", to_csv([sale("S1")]))
+    announce(world, "archive/old.csv", etag, 10)
+    run_loader(world)
+    assert files(world) == []
+
+
+def test_object_deleted_before_download_is_rejected_with_reason(world):
+    from salespipe import s3
+
+    body = to_csv([sale("S1")])
+    etag = put(world, "incoming/gone.csv", body)
+    s3.client(world.settings).delete_object(Bucket=world.settings.BUCKET_NAME,
+                                            Key="incoming/gone.csv")
+    announce(world, "incoming/gone.csv", etag, len(body))
+    put_and_announce(world, "incoming/next.csv", body)
+    run_loader(world)
+    got = {k: (s, r) for k, s, *_, r in files(world)}
+    assert got["incoming/gone.csv"][0] == "rejected" and "not found" in got["incoming/gone.csv"][1]
+    assert got["incoming/next.csv"][0] == "loaded"
+
+
+def test_batch_summary_is_published_on_loads_topic(world):
+    put_and_announce(world, "incoming/s.csv", to_csv([sale("S1"), sale("S1")]))
+    run_loader(world)
+    summaries = [json.loads(m.value()) for m in consume_all(world, world.loads_topic)]
+    loaded = [s for s in summaries if s["files_loaded"]]
+    assert loaded and loaded[0]["rows_valid"] == 1 and loaded[0]["rows_rejected"] == 1
+    assert loaded[0]["files"][0]["key"] == "incoming/s.csv"
+
+
+def test_conservation_valid_plus_rejected_equals_data_rows(world):
+    rows = [sale(f"S{i}", quantity_sold="x" if i % 3 == 0 else "2") for i in range(30)]
+    put_and_announce(world, "incoming/c.csv", to_csv(rows, human=True))
+    run_loader(world)
+    (total, valid, rejected), = query(world, "select rows_total, rows_valid, rows_rejected "
+                                             "from raw.files")
+    assert total == 30 and valid + rejected == 30 and rejected == 10
+    assert query(world, "select count(*) from raw.sales")[0][0] == valid
+    assert query(world, "select count(*) from raw.sales_rejected")[0][0] == rejected
+
+
+def test_human_headers_cover_all_columns():
+    assert len(HUMAN) == len(SNAKE) == 24

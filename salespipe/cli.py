@@ -60,7 +60,7 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
 def _watch(args: argparse.Namespace, settings: Settings) -> int:
     from salespipe.watcher import watch
 
-    watch(settings, interval=args.interval, once=args.once)
+    watch(settings, interval=args.interval, once=args.once, topic=args.topic)
     return 0
 
 
@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("watch", help="announce new objects under incoming/ on sales.files")
     s.add_argument("--interval", type=float, default=1.0, help="seconds between bucket polls")
     s.add_argument("--once", action="store_true", help="poll once and exit")
+    s.add_argument("--topic", default=TOPIC_FILES, help="topic to announce on")
     s.set_defaults(func=_watch)
 
     s = sub.add_parser("load", help="consume sales.files and load files into raw, then dbt build")

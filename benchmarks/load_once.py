@@ -1,0 +1,46 @@
+"""Load one object through the real loader path in a fresh process; print timings and peak RSS.
+
+A separate process so that `ru_maxrss` is the loader's own peak, not the benchmark driver's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import threading
+import time
+from pathlib import Path
+import tempfile
+
+from loader.events import ObjectRef
+from loader.load import load_object
+from salespipe import db, s3
+from salespipe.settings import load_settings
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--key", required=True)
+    args = p.parse_args()
+    settings = load_settings()
+    client = s3.client(settings)
+    head = client.head_object(Bucket=settings.BUCKET_NAME, Key=args.key)
+    ref = ObjectRef(settings.BUCKET_NAME, args.key, head["ETag"].strip('"'),
+                    int(head["ContentLength"]), "ObjectCreated:Put")
+    with db.connect(settings, autocommit=True) as conn, tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        outcome = load_object(conn, client, ref, Path(tmp), threading.Event())
+        seconds = time.perf_counter() - started
+        timings = conn.execute("select timings_ms from raw.files where file_id = %s",
+                               (outcome.file_id,)).fetchone()
+    print(json.dumps({
+        "status": outcome.status, "rows_valid": outcome.rows_valid,
+        "rows_rejected": outcome.rows_rejected, "seconds": seconds,
+        "timings_ms": timings[0] if timings else {},
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Serve the dashboard: `streamlit run dashboard/app.py` as a child process."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+APP = Path(__file__).resolve().parent / "app.py"
+_STOP_TIMEOUT_SECONDS = 10
+
+
+def streamlit_command(*, port: int, host: str = "127.0.0.1", headless: bool = True) -> list[str]:
+    """The command line; usage statistics are off whatever the local Streamlit config says."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port),
+        "--server.address", host,
+        "--server.headless", "true" if headless else "false",
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
+def launch(*, port: int = 8501, headless: bool = True, host: str = "127.0.0.1") -> int:
+    """Run Streamlit in the foreground until it exits; returns its exit code.
+
+    `host` is 127.0.0.1 on a workstation, 0.0.0.0 in a container. The app reads its settings
+    from the environment it inherits. SIGTERM (from `salespipe run`, docker stop) is passed on
+    to Streamlit, so no server outlives this process.
+    """
+    process = subprocess.Popen(streamlit_command(port=port, host=host, headless=headless))  # noqa: S603
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        process.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()  # Ctrl-C already reached Streamlit; this covers a stray one
+        try:
+            return process.wait(timeout=_STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -336,7 +336,8 @@ def quality_section(marts: Marts, lang: str) -> None:
 # --- entry -----------------------------------------------------------------------------------
 
 def main() -> None:
-    settings = load_settings()
+    # Least privilege: the page connects as the read-only dashboard role (marts only).
+    settings = load_settings().for_component("dashboard")
     st.set_page_config(
         page_title=t("page_title", normalize_lang(st.session_state.get("lang")
                                                   or st.query_params.get("lang"))),

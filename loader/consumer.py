@@ -66,6 +66,9 @@ class Loader:
         from confluent_kafka import Consumer, Producer
 
         self.settings = settings
+        # Least privilege: rows are written as the loader role, dbt runs as the transform role.
+        self.db_settings = settings.for_component("loader")
+        self.dbt_settings = settings.for_component("transform")
         self.topics = topics or Topics()
         self.group_id = group_id
         self.run_dbt = run_dbt
@@ -87,7 +90,7 @@ class Loader:
         backoff = 1.0
         while True:
             try:
-                self.conn = db.connect(self.settings, autocommit=True,
+                self.conn = db.connect(self.db_settings, autocommit=True,
                                        application_name="salespipe-loader")
                 return self.conn
             except psycopg.OperationalError as exc:
@@ -148,7 +151,7 @@ class Loader:
         outcome: DbtOutcome | None = None
         if self.run_dbt and self.dbt_pending:
             try:
-                outcome = run_build(self.settings)
+                outcome = run_build(self.dbt_settings)
             except psycopg.Error as exc:
                 outcome = DbtOutcome(False, 0.0, f"database error: {str(exc).splitlines()[0]}")
             self.dbt_pending = not outcome.success
@@ -230,7 +233,7 @@ def run_loader(settings: Settings, *, exit_when_idle: float | None = None, run_d
                batch_size: int = 20, group_id: str = CONSUMER_GROUP,
                topics: Topics | None = None) -> int:
     kafka.check_broker(settings)
-    db.migrate(settings)
+    db.check_schema(settings.for_component("loader"))
     loader = Loader(settings, run_dbt=run_dbt, batch_size=batch_size, group_id=group_id,
                     topics=topics)
 

@@ -39,11 +39,45 @@ def migrate(settings: Settings) -> list[str]:
             for name, sql in migration_sql():
                 conn.execute(sql)  # type: ignore[arg-type]  # trusted file shipped in the package
                 applied.append(name)
+            set_role_passwords(conn, settings)
             conn.commit()
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (_MIGRATION_LOCK_ID,))
             conn.commit()
     return applied
+
+
+COMPONENTS = ("loader", "transform", "dashboard")
+
+
+class SchemaMissing(RuntimeError):
+    """The raw schema is not there (or not visible to this role): migrations have not run."""
+
+
+def check_schema(settings: Settings) -> None:
+    with connect(settings, autocommit=True) as conn:
+        found = conn.execute("select to_regclass('raw.files') is not null").fetchone()
+    if not found or not found[0]:
+        raise SchemaMissing(
+            f"raw.files not found in database {settings.pg_db!r} for user {settings.pg_user!r}: "
+            "run `salespipe migrate` (or `salespipe services up`) as the administrative user"
+        )
+
+
+def set_role_passwords(conn: psycopg.Connection, settings: Settings) -> None:
+    """Give each component role its configured password (roles without one are left alone).
+
+    ALTER ROLE takes no bind parameters, so the value is quoted by psycopg's `sql.Literal`
+    (server-side escaping rules), never pasted with string formatting.
+    """
+    from psycopg import sql
+
+    for component in COMPONENTS:
+        user, password = settings.component_credentials(component)
+        if password is None:
+            continue
+        conn.execute(sql.SQL("alter role {} with login password {}").format(
+            sql.Identifier(user), sql.Literal(password.get_secret_value())))
 
 
 def ensure_database(settings: Settings, dbname: str) -> None:

@@ -9,10 +9,11 @@ def user_message(exc: BaseException) -> str | None:
     """A one-line message for errors a user can act on; None means "a bug: show the traceback"."""
     from pydantic import ValidationError
 
+    from salespipe.db import SchemaMissing
     from salespipe.kafka import KafkaUnavailable
     from salespipe.services.process import ServiceError
 
-    if isinstance(exc, KafkaUnavailable | ServiceError):
+    if isinstance(exc, KafkaUnavailable | ServiceError | SchemaMissing):
         return str(exc)
     if isinstance(exc, ValidationError):
         return f"invalid configuration: {exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}"

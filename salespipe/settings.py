@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     SASL_MECHANISM: str = "PLAIN"
     CLIENT_ID: str = "salespipe"
 
+    # Per-component database roles (least privilege). Users default to the roles the
+    # project's migration creates; passwords default to the user name on the local server only.
+    POSTGRES_LOADER_USER: str = "salespipe_loader"
+    POSTGRES_LOADER_PASSWORD: SecretStr | None = None
+    POSTGRES_TRANSFORM_USER: str = "salespipe_transform"
+    POSTGRES_TRANSFORM_PASSWORD: SecretStr | None = None
+    POSTGRES_DASHBOARD_USER: str = "salespipe_dashboard"
+    POSTGRES_DASHBOARD_PASSWORD: SecretStr | None = None
+
     DASHBOARD_REFRESH_SECONDS: float = Field(default=5.0, gt=0)
     DBT_PROJECT_DIR: str | None = None
 
@@ -163,6 +172,19 @@ class Settings(BaseSettings):
             return self.BOOTSTRAP_SERVERS
         port = self._local("kafka").get("port")
         return f"127.0.0.1:{port}" if port else "127.0.0.1:9092"
+
+    def component_credentials(self, component: str) -> tuple[str, SecretStr | None]:
+        """(user, password) of a component's role: "loader", "transform" or "dashboard"."""
+        user: str = getattr(self, f"POSTGRES_{component.upper()}_USER")
+        password: SecretStr | None = getattr(self, f"POSTGRES_{component.upper()}_PASSWORD")
+        if password is None and not self.external_postgres:
+            password = SecretStr(user)  # local embedded server only
+        return user, password
+
+    def for_component(self, component: str) -> Settings:
+        """The same settings, connecting to PostgreSQL as the component's own role."""
+        user, password = self.component_credentials(component)
+        return self.model_copy(update={"POSTGRES_USER": user, "POSTGRES_PASSWORD": password})
 
     def pg_connect_kwargs(self, *, dbname: str | None = None) -> dict[str, Any]:
         return {

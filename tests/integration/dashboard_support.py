@@ -181,6 +181,7 @@ def create_marts(settings: Settings, *, sales: Sequence[Sale] = (),
         _insert(conn, "dq_rejected_rows", rejected_rows)
         _insert(conn, "dq_files", files)
         conn.commit()
+    db.migrate(settings)  # roles and grants: the app reads as salespipe_dashboard
 
 
 def add_to_day_total(settings: Settings, day: dt.date, amount: Decimal) -> None:

@@ -1,0 +1,42 @@
+-- Least privilege: one role per component. Applied by the administrative user
+-- (POSTGRES_USER) through `salespipe migrate` / `salespipe services up`.
+--   salespipe_loader     writes raw only
+--   salespipe_transform  reads raw, owns staging and marts (dbt runs as it)
+--   salespipe_dashboard  reads marts only
+-- Roles are cluster-wide; the grants below are per database. Passwords are set from the
+-- settings by the migration runner, never written here.
+do $$
+declare
+    r text;
+begin
+    foreach r in array array['salespipe_loader', 'salespipe_transform', 'salespipe_dashboard'] loop
+        if not exists (select from pg_roles where rolname = r) then
+            execute format('create role %I login', r);
+        end if;
+    end loop;
+end
+$$;
+
+-- The administrator may act as the transform role, so that an analyst's `dbt build`
+-- (profile `role: salespipe_transform`) creates objects the loader's dbt runs can replace.
+grant salespipe_transform to current_user;
+
+revoke all on schema raw from public;
+grant usage on schema raw to salespipe_loader, salespipe_transform;
+grant select, insert, update, delete on all tables in schema raw to salespipe_loader;
+grant select on all tables in schema raw to salespipe_transform;
+revoke all on all tables in schema raw from salespipe_dashboard;
+
+create schema if not exists staging;
+create schema if not exists marts;
+alter schema staging owner to salespipe_transform;
+alter schema marts owner to salespipe_transform;
+revoke all on schema staging from public;
+revoke all on schema marts from public;
+grant usage on schema marts to salespipe_dashboard;
+grant select on all tables in schema marts to salespipe_dashboard;
+alter default privileges for role salespipe_transform in schema marts
+    grant select on tables to salespipe_dashboard;
+
+-- Nobody but the owner creates objects in public.
+revoke create on schema public from public;

@@ -1,0 +1,26 @@
+{#- Pre-hook of the incremental marts: delete the rows whose `column` (sale_id or sale_date)
+    was touched by a change-log batch the mart has not consumed yet; the model body then
+    inserts their fresh version (append). Deleting first, rather than relying on
+    delete+insert by unique key, is what makes a sale that only existed in a superseded
+    object version, or a day left without sales, disappear. Runs in the model's transaction
+    and reads the same watermark as the model body (see batch_watermark). -#}
+{% macro delete_pending(column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ column }} in (
+            select changes.{{ column }}
+            from {{ ref('int_sales__changes') }} as changes
+            where changes.batch_at > {{ batch_watermark() }}
+                and changes.{{ column }} is not null
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook: an index for the dashboard's and the incremental runs' lookups. (The
+    incremental models also `analyze` themselves in a post-hook: the next model plans its
+    joins on the rows just written, before autovacuum would get to them.) -#}
+{% macro create_index(columns) -%}
+    create index if not exists {{ this.identifier }}__{{ columns | join('__') }}_idx
+        on {{ this }} ({{ columns | join(', ') }})
+{%- endmacro %}

@@ -1,0 +1,33 @@
+{#- The fct_sales rows a kpi_* mart aggregates: all of them on a full build; on an incremental
+    build only the days of the change-log batches newer than the mart's watermark (whole
+    days, so day-level ratios and ranks stay exact). Pair with pre_hook delete_pending('sale_date'). -#}
+{% macro sales_of_pending_days() -%}
+    {#- resolved outside the branch so dbt records the dependency at parse time -#}
+    {%- set changes = ref('int_sales__changes') -%}
+    select * from {{ ref('fct_sales') }}
+    {%- if is_incremental() %}
+    where sale_date in (
+        select changes.sale_date
+        from {{ changes }} as changes
+        where changes.batch_at > {{ batch_watermark() }}
+            and changes.sale_date is not null
+    )
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The stamp a kpi_* mart writes: the batch fct_sales has consumed (never ahead of it). -#}
+{% macro fct_sales_watermark() -%}
+    select max(_batch_at) as batch_at from {{ ref('fct_sales') }}
+{%- endmacro %}
+
+
+{#- Config shared by the day-incremental kpi_* marts. -#}
+{% macro kpi_incremental_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_pending('sale_date') }}",
+    ) }}
+{%- endmacro %}

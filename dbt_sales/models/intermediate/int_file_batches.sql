@@ -1,0 +1,52 @@
+{#- The ledger of which dbt build first saw each raw.files row. Append-only: every build adds
+    the files committed since the previous build, stamped with the build's start time
+    (`batch_at`). A file committed while a build runs is simply picked up by the next one. -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        post_hook=[
+            "analyze {{ this }}",
+            "{{ create_index(['file_id']) }}",
+            "{{ create_index(['batch_at']) }}",
+        ],
+    )
+}}
+
+with
+
+files as (
+
+    select * from {{ ref('stg_raw__files') }}
+
+),
+
+new_files as (
+
+    select
+        files.file_id,
+        files.source_key,
+        files.status,
+        files.loaded_at,
+        {{ run_started_at_literal() }} as batch_at,
+        cast('{{ invocation_id }}' as text) as invocation_id
+
+    from files
+    {% if is_incremental() %}
+    where not exists (
+        select 1
+        from {{ this }} as seen
+        where seen.file_id = files.file_id
+    )
+    {% endif %}
+
+),
+
+final as (
+
+    select * from new_files
+
+)
+
+select * from final

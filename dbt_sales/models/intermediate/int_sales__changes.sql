@@ -1,0 +1,138 @@
+{#- The change log the incremental marts consume: for each batch of newly seen files, every
+    (sale_id, sale_date) whose resolution may have changed, plus one marker row
+    (sale_id null) per batch so that the log's own watermark always advances.
+
+    Affected sale_ids: every sale_id in a new file AND every sale_id in any other version of
+    the same object key (a new version may drop a sale, or stop being/become the current
+    one). Their dates: every sale_date any raw row of those sale_ids carries, in any file, a
+    superset of the day each sale left and the day it lands on, so a restatement that moves
+    a sale to another day refreshes both days.
+
+    Cost is proportional to the new files (index lookups by file_id and sale_id), not to the
+    history. A first build / full refresh records only the marker: the marts it feeds are
+    built from scratch in the same run. Full-refresh it together with its children
+    (`dbt build --full-refresh --select int_sales__changes+`). -#}
+
+-- depends_on: {{ ref('stg_raw__sale_rows') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        post_hook=[
+            "analyze {{ this }}",
+            "{{ create_index(['batch_at']) }}",
+        ],
+    )
+}}
+
+with
+
+pending_batches as (
+
+    select * from {{ ref('int_file_batches') }}
+    where batch_at > {{ batch_watermark('batch_at') }}
+
+),
+
+files as (
+
+    select * from {{ ref('stg_raw__files') }}
+
+),
+
+this_batch as (
+
+    select max(batch_at) as batch_at
+    from pending_batches
+
+),
+
+{% if is_incremental() %}
+
+new_keys as (
+
+    select distinct files.source_key
+    from pending_batches
+    inner join files
+        on files.file_id = pending_batches.file_id
+    where files.is_loaded
+
+),
+
+touched_files as (
+
+    select files.file_id
+    from files
+    inner join new_keys
+        on new_keys.source_key = files.source_key
+    where files.is_loaded
+
+),
+
+touched_sale_ids as (
+
+    select distinct sale_rows.sale_id
+    from touched_files
+    cross join lateral (
+        {{ rows_of_file('touched_files.file_id') }}
+    ) as sale_rows
+
+),
+
+changes as (
+
+    select distinct
+        sale_rows.sale_id,
+        sale_rows.sale_date
+    from touched_sale_ids
+    cross join lateral (
+        {{ rows_of_sale('touched_sale_ids.sale_id') }}
+    ) as sale_rows
+
+),
+
+{% else %}
+
+changes as (
+
+    select
+        cast(null as text) as sale_id,
+        cast(null as date) as sale_date
+    where false
+
+),
+
+{% endif %}
+
+change_rows as (
+
+    select
+        this_batch.batch_at,
+        changes.sale_id,
+        changes.sale_date
+    from changes
+    cross join this_batch
+
+),
+
+marker as (
+
+    select
+        this_batch.batch_at,
+        cast(null as text) as sale_id,
+        cast(null as date) as sale_date
+    from this_batch
+    where this_batch.batch_at is not null
+
+),
+
+final as (
+
+    select * from change_rows
+    union all
+    select * from marker
+
+)
+
+select * from final

@@ -1,0 +1,49 @@
+{#- One row per completed build: dbt only runs this model once every mart before it (and
+    their tests) succeeded, so `built_at` is when the marts were last complete. -#}
+
+-- depends_on: {{ ref('fct_sales') }}
+-- depends_on: {{ ref('dim_products') }}
+-- depends_on: {{ ref('kpi_daily_sales') }}
+-- depends_on: {{ ref('kpi_category_sales') }}
+-- depends_on: {{ ref('kpi_product_sales') }}
+-- depends_on: {{ ref('kpi_sales_trend') }}
+-- depends_on: {{ ref('kpi_segment_sales') }}
+-- depends_on: {{ ref('kpi_product_segment_sales') }}
+-- depends_on: {{ ref('dq_files') }}
+-- depends_on: {{ ref('dq_rejected_rows') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+batches as (
+
+    select * from {{ ref('int_file_batches') }}
+
+),
+
+this_build as (
+
+    select count(*) as files_new
+    from batches
+    where batch_at = {{ run_started_at_literal() }}
+
+),
+
+final as (
+
+    select
+        {{ run_started_at_literal() }} as built_at,
+        cast('{{ invocation_id }}' as text) as invocation_id,
+        cast(files_new as bigint) as files_new
+    from this_build
+
+)
+
+select * from final

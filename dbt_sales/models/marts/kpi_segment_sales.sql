@@ -1,0 +1,57 @@
+{{ kpi_incremental_config() }}
+
+with
+
+sales as (
+
+    {{ sales_of_pending_days() }}
+
+),
+
+fct_watermark as (
+
+    {{ fct_sales_watermark() }}
+
+),
+
+counted_sales as (
+
+    select * from sales
+    where not is_canceled
+
+),
+
+by_segment as (
+
+    select
+        sale_date,
+        sales_region,
+        sales_channel,
+        product_category,
+        sum(total_value) as total_sales,
+        count(*) as transactions,
+        sum(quantity_sold) as units_sold,
+        sum(gross_profit) as gross_profit
+    from counted_sales
+    group by sale_date, sales_region, sales_channel, product_category
+
+),
+
+final as (
+
+    select
+        by_segment.sale_date,
+        by_segment.sales_region,
+        by_segment.sales_channel,
+        by_segment.product_category,
+        cast(by_segment.total_sales as numeric(14, 2)) as total_sales,
+        cast(by_segment.transactions as bigint) as transactions,
+        cast(by_segment.units_sold as bigint) as units_sold,
+        cast(by_segment.gross_profit as numeric(14, 2)) as gross_profit,
+        fct_watermark.batch_at as _batch_at
+    from by_segment
+    cross join fct_watermark
+
+)
+
+select * from final

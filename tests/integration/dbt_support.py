@@ -1,0 +1,272 @@
+"""Helpers for the dbt tests: write known files into `raw`, run the real dbt, and compute
+every mart independently in Python from the same input rows.
+
+A `RawFile` describes one object version the way the loader would record it. `insert_raw`
+writes it with bound parameters (no loader involved); a loader-based writer with the same
+signature (put the CSV in S3, announce it, run the loader, read back file_id/loaded_at from
+raw.files by key + ETag) can replace it without touching the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from tests.integration.loader_support import SNAKE, sale
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+CENT = Decimal("0.01")
+
+__all__ = ["RawFile", "LoadedFile", "insert_raw", "run_dbt", "expected_marts", "read_mart",
+           "sale", "resolve_sales"]
+
+
+@dataclass
+class RawFile:
+    """One object version as the loader records it: valid rows (loader_support.sale dicts,
+    all values text) and rejected rows (row_number, values, reasons)."""
+
+    key: str
+    etag: str
+    modified_at: dt.datetime
+    rows: list[dict[str, str]] = field(default_factory=list)
+    rejects: list[tuple[int, dict[str, str], list[str]]] = field(default_factory=list)
+    status: str = "loaded"
+    reason: str | None = None
+    bucket: str = "sales-reports"
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """What raw.files assigned: the resolution rules need the id and the load time."""
+
+    spec: RawFile
+    file_id: int
+    loaded_at: dt.datetime
+
+
+RawWriter = Callable[[psycopg.Connection, RawFile], LoadedFile]
+
+
+def _typed(row: dict[str, str]) -> list[Any]:
+    """The 24 columns as the loader stores them: empty optional text -> NULL."""
+    out: list[Any] = []
+    for col in SNAKE:
+        v = row[col]
+        if v == "" and col in ("payment_date", "delivery_date", "customer_rating"):
+            out.append(None)
+        elif col == "quantity_sold":
+            out.append(int(v))
+        elif col in ("unit_price", "discount", "total_value", "unit_cost", "total_cost",
+                     "gross_profit", "shipping_cost"):
+            out.append(Decimal(v or "0"))
+        else:
+            out.append(v)
+    return out
+
+
+def insert_raw(conn: psycopg.Connection, f: RawFile) -> LoadedFile:
+    """Write one file into raw.files / raw.sales / raw.sales_rejected (one transaction)."""
+    valid, rejected = len(f.rows), len(f.rejects)
+    with conn.transaction():
+        file_id, loaded_at = conn.execute(
+            """
+            insert into raw.files (bucket, key, etag, size_bytes, object_modified_at, status,
+                                   reason, rows_total, rows_valid, rows_rejected, encoding,
+                                   delimiter, received_at)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'utf-8', ',', %s)
+            returning file_id, loaded_at
+            """,
+            (f.bucket, f.key, f.etag, 1000 + valid, f.modified_at, f.status, f.reason,
+             valid + rejected, valid, rejected, f.modified_at),
+        ).fetchone()
+        cols = ", ".join(SNAKE)
+        marks = ", ".join(["%s"] * (len(SNAKE) + 2))
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"insert into raw.sales (file_id, row_number, {cols}) values ({marks})",  # noqa: S608 - constant column list
+                [(file_id, n, *_typed(r)) for n, r in enumerate(f.rows, start=1)],
+            )
+            cur.executemany(
+                "insert into raw.sales_rejected (file_id, key, row_number, raw_values, reasons)"
+                " values (%s, %s, %s, %s, %s)",
+                [(file_id, f.key, n, json.dumps(v), reasons) for n, v, reasons in f.rejects],
+            )
+    return LoadedFile(f, int(file_id), loaded_at)
+
+
+def run_dbt(settings: Any, *args: str, target: Path) -> subprocess.CompletedProcess[str]:
+    """The real dbt CLI in a subprocess, as an analyst or the loader runs it."""
+    env = dict(os.environ)
+    env.update({
+        "POSTGRES_HOST": settings.pg_host,
+        "POSTGRES_PORT": str(settings.pg_port),
+        "POSTGRES_USER": settings.pg_user,
+        "POSTGRES_PASSWORD": settings.pg_password,
+        "POSTGRES_DB": settings.pg_db,
+        "DO_NOT_TRACK": "1",
+    })
+    cmd = [str(DBT), *args, "--project-dir", "dbt_sales", "--profiles-dir", ".",
+           "--target-path", str(target / "target"), "--log-path", str(target / "logs")]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
+                          timeout=300)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stdout.splitlines()[-40:])
+        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{tail}\n{proc.stderr}")
+    return proc
+
+
+def read_mart(conn: psycopg.Connection, name: str, key: Iterable[str],
+              drop: Iterable[str] = ("_batch_at",)) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """A mart as {grain: row} (row without the bookkeeping columns)."""
+    cur = conn.execute(f"select * from marts.{name}")  # noqa: S608 - test-chosen constant
+    names = [d.name for d in cur.description or []]
+    key = tuple(key)
+    out = {}
+    for rec in cur.fetchall():
+        row = {n: v for n, v in zip(names, rec, strict=True) if n not in drop}
+        out[tuple(row[k] for k in key)] = row
+    return out
+
+
+# -- the business rules, written again independently of the SQL ------------------------------
+
+
+def resolve_sales(files: list[LoadedFile]) -> dict[str, dict[str, str]]:
+    """sale_id -> winning row: current object versions only (newest modified_at, then
+    file_id, among loaded files), then the most recently loaded file wins, then first row."""
+    current: dict[str, LoadedFile] = {}
+    for f in files:
+        if f.spec.status != "loaded":
+            continue
+        best = current.get(f.spec.key)
+        if best is None or (f.spec.modified_at, f.file_id) > (best.spec.modified_at, best.file_id):
+            current[f.spec.key] = f
+    winners: dict[str, tuple[tuple[Any, ...], dict[str, str]]] = {}
+    for f in current.values():
+        for n, row in enumerate(f.spec.rows, start=1):
+            rank = (f.loaded_at, f.file_id, -n)
+            held = winners.get(row["sale_id"])
+            if held is None or rank > held[0]:
+                winners[row["sale_id"]] = (rank, row)
+    return {sid: row for sid, (_, row) in winners.items()}
+
+
+def _money(v: Decimal) -> Decimal:
+    return v.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+    """Every kpi_* mart computed in Python from the test's own rows."""
+    sales = list(resolve_sales(files).values())
+    counted = [s for s in sales if s["payment_status"] != "Canceled"]
+
+    def day(s: dict[str, str]) -> dt.date:
+        return dt.date.fromisoformat(s["sale_date"])
+
+    def agg(rows: list[dict[str, str]]) -> dict[str, Any]:
+        total = sum((Decimal(r["total_value"]) for r in rows), Decimal("0"))
+        return {
+            "total_sales": _money(total),
+            "transactions": len(rows),
+            "units_sold": sum(int(r["quantity_sold"]) for r in rows),
+            "gross_profit": _money(sum((Decimal(r["gross_profit"]) for r in rows), Decimal("0"))),
+        }
+
+    def group(rows: list[dict[str, str]], *cols: str) -> dict[tuple[Any, ...], list[dict[str, str]]]:
+        out: dict[tuple[Any, ...], list[dict[str, str]]] = defaultdict(list)
+        for r in rows:
+            out[(day(r), *(r[c] for c in cols))].append(r)
+        return out
+
+    daily = {}
+    for (d,), rows in group(sales).items():
+        ok = [r for r in rows if r["payment_status"] != "Canceled"]
+        a = agg(ok)
+        daily[(d,)] = {
+            "sale_date": d, **a,
+            "avg_ticket": _money(a["total_sales"] / a["transactions"]) if ok else None,
+            "canceled_sales": len(rows) - len(ok),
+        }
+
+    category = {}
+    for (d, cat), rows in group(counted, "product_category").items():
+        a = agg(rows)
+        day_total = daily[(d,)]["total_sales"]
+        category[(d, cat)] = {
+            "sale_date": d, "product_category": cat, "total_sales": a["total_sales"],
+            "units_sold": a["units_sold"], "transactions": a["transactions"],
+            "share_of_day": (a["total_sales"] / day_total).quantize(Decimal("0.0001"),
+                                                                   rounding=ROUND_HALF_UP)
+            if day_total else None,
+        }
+
+    product = {}
+    for (d, pid), rows in group(counted, "product_id").items():
+        a = agg(rows)
+        product[(d, pid)] = {"sale_date": d, "product_id": pid,
+                             "product_name": max(r["product_name"] for r in rows),
+                             "product_category": max(r["product_category"] for r in rows),
+                             "total_sales": a["total_sales"], "units_sold": a["units_sold"]}
+    for d in {k[0] for k in product}:
+        units = sorted({v["units_sold"] for k, v in product.items() if k[0] == d}, reverse=True)
+        for k, v in product.items():
+            if k[0] == d:
+                v["units_rank"] = units.index(v["units_sold"]) + 1
+
+    segment = {}
+    for (d, reg, ch, cat), rows in group(counted, "sales_region", "sales_channel",
+                                         "product_category").items():
+        segment[(d, reg, ch, cat)] = {"sale_date": d, "sales_region": reg, "sales_channel": ch,
+                                      "product_category": cat, **agg(rows)}
+
+    product_segment = {}
+    for (d, reg, ch, pid), rows in group(counted, "sales_region", "sales_channel",
+                                         "product_id").items():
+        a = agg(rows)
+        product_segment[(d, reg, ch, pid)] = {
+            "sale_date": d, "sales_region": reg, "sales_channel": ch, "product_id": pid,
+            "product_name": max(r["product_name"] for r in rows),
+            "product_category": max(r["product_category"] for r in rows),
+            "total_sales": a["total_sales"], "units_sold": a["units_sold"]}
+
+    trend = {}
+    if daily:
+        first = min(k[0] for k in daily)
+        for (d,), row in daily.items():
+            window = [daily.get((d - dt.timedelta(days=i),), {}).get("total_sales", Decimal("0"))
+                      for i in range(7) if d - dt.timedelta(days=i) >= first]
+            trend[(d,)] = {"sale_date": d, "total_sales": row["total_sales"],
+                           "transactions": row["transactions"],
+                           "moving_avg_7d": _money(sum(window, Decimal("0")) / 7)}
+
+    return {
+        "kpi_daily_sales": daily,
+        "kpi_category_sales": category,
+        "kpi_product_sales": product,
+        "kpi_segment_sales": segment,
+        "kpi_product_segment_sales": product_segment,
+        "kpi_sales_trend": trend,
+    }
+
+
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "kpi_daily_sales": ("sale_date",),
+    "kpi_category_sales": ("sale_date", "product_category"),
+    "kpi_product_sales": ("sale_date", "product_id"),
+    "kpi_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_category"),
+    "kpi_product_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_id"),
+    "kpi_sales_trend": ("sale_date",),
+}

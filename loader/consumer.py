@@ -82,6 +82,8 @@ class Loader:
         # True at start: a loader that died after a DB commit but before dbt left marts behind;
         # the redelivered event is skipped, so only this first build catches them up.
         self.dbt_pending = run_dbt
+        self.dbt_backoff = 1.0
+        self.next_dbt_attempt = 0.0
 
     # --- database connection, re-established after a server restart ----------------------
     def _db(self) -> psycopg.Connection:
@@ -155,6 +157,9 @@ class Loader:
             except psycopg.Error as exc:
                 outcome = DbtOutcome(False, 0.0, f"database error: {str(exc).splitlines()[0]}")
             self.dbt_pending = not outcome.success
+            # A failed build is retried with capped backoff, not in a tight loop.
+            self.dbt_backoff = 1.0 if outcome.success else min(self.dbt_backoff * 2, 60.0)
+            self.next_dbt_attempt = time.monotonic() + (0 if outcome.success else self.dbt_backoff)
         if batch.files or batch.dlq or outcome is not None:
             self._publish_summary(batch, outcome)
 
@@ -204,15 +209,15 @@ class Loader:
                         # are idempotent, so this costs a skip, not a double count.
                         log.warning("event=commit_failed error=%s", exc)
                 real = [m for m in msgs if not m.error()]
-                if real or self.dbt_pending:
+                dbt_due = self.dbt_pending and time.monotonic() >= self.next_dbt_attempt
+                if real or dbt_due:
                     self.finish_batch(batch)
-                if real:
-                    idle_since = time.monotonic()
+                    if real or not self.dbt_pending:
+                        idle_since = time.monotonic()  # idle: nothing to do since the last work
                 elif exit_when_idle is not None and time.monotonic() - idle_since >= exit_when_idle:
-                    log.info("event=idle_exit idle_s=%.1f", exit_when_idle)
+                    log.info("event=idle_exit idle_s=%.1f dbt_pending=%s", exit_when_idle,
+                             self.dbt_pending)
                     break
-                elif self.dbt_pending:
-                    self.stop.wait(2.0)  # a failed dbt build is retried, not in a tight loop
         except Stopped:
             log.info("event=stopping reason=shutdown_during_work")
         finally:

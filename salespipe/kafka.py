@@ -10,6 +10,30 @@ from salespipe.settings import TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
 FILES_PARTITIONS = 6
 
 
+class _RepeatFilter(logging.Filter):
+    """During a broker outage librdkafka reports the same connect failure many times a second;
+    keep the first of each message per interval so the log stays readable."""
+
+    def __init__(self, interval_s: float = 30.0) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import time
+
+        key = record.getMessage().split(": ", 1)[-1]
+        now = time.monotonic()
+        if now - self._last.get(key, -self.interval_s) < self.interval_s:
+            return False
+        self._last[key] = now
+        return True
+
+
+_client_log = logging.getLogger("kafka.client")
+_client_log.addFilter(_RepeatFilter())
+
+
 class KafkaUnavailable(RuntimeError):
     """The broker did not answer; the message names the address, never credentials."""
 
@@ -20,7 +44,7 @@ def client_config(settings: Settings, **extra: Any) -> dict[str, Any]:
         "bootstrap.servers": settings.bootstrap_servers,
         "client.id": settings.CLIENT_ID,
         # librdkafka's own log lines go through `logging` (one format, no raw stderr noise).
-        "logger": logging.getLogger("kafka.client"),
+        "logger": _client_log,
     }
     if settings.SASL_USERNAME and settings.SASL_PASSWORD is not None:
         conf.update({

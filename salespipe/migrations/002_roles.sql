@@ -21,6 +21,14 @@ $$;
 -- (profile `role: salespipe_transform`) creates objects the loader's dbt runs can replace.
 grant salespipe_transform to current_user;
 
+-- dbt may (re)create its schemas, e.g. after an analyst drops one for a clean rebuild.
+do $$
+begin
+    execute format('grant create, connect on database %I to salespipe_transform',
+                   current_database());
+end
+$$;
+
 revoke all on schema raw from public;
 grant usage on schema raw to salespipe_loader, salespipe_transform;
 grant select, insert, update, delete on all tables in schema raw to salespipe_loader;

@@ -7,6 +7,7 @@ and cached under `.salespipe/kafka/libs`; the broker runs with `java -cp`.
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import shutil
 import subprocess
@@ -110,10 +111,33 @@ def _java(libs: Path, base: Path, *args: str) -> list[str]:
             "-cp", f"{libs}/*", *args]
 
 
+def data_dir_in_use(data: Path) -> bool:
+    """True while a broker holds the log directory's lock (Kafka takes an fcntl lock on .lock).
+
+    Starting a second broker on the same directory is not harmless: its controller writes to
+    the shared metadata log before the broker part fails on the lock.
+    """
+    lock = data / ".lock"
+    if not lock.exists():
+        return False
+    with open(lock, "a") as fh:
+        try:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.lockf(fh, fcntl.LOCK_UN)
+    return False
+
+
 def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     pid, port = previous.get("pid"), int(previous.get("port") or 0)
     if pid_alive(pid) and port and port_open(port):
         return previous
+    if data_dir_in_use(base / "data"):
+        raise ServiceError(
+            f"a Kafka broker not recorded in .salespipe/services.json uses {base / 'data'}; "
+            "stop it first (e.g. `pkill -f kafka.Kafka`)"
+        )
     check_tools()
     base.mkdir(parents=True, exist_ok=True)
     libs = base / "libs"
@@ -133,10 +157,7 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
         if result.returncode != 0:
             raise ServiceError(f"Kafka storage format failed: {result.stderr.strip()[-300:]}")
     pid = spawn(_java(libs, base, "kafka.Kafka", str(props)), base / "stdout.log")
-    try:
-        wait_until(lambda: port_open(port) or not pid_alive(pid), 90, "Kafka")
-    finally:
-        pass
+    wait_until(lambda: port_open(port) or not pid_alive(pid), 90, "Kafka")
     if not pid_alive(pid):
         raise ServiceError(f"Kafka exited at start; see {base / 'server.log'}")
     return {"pid": pid, "port": port, "controller_port": cport}

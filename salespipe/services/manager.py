@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +23,25 @@ class ServiceStatus:
     address: str
 
 
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One `up`/`down` at a time per checkout (tests and `make` may call them concurrently)."""
+    state_dir().mkdir(parents=True, exist_ok=True)
+    with open(state_dir() / "services.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def up(settings: Settings, log: Callable[[str], None] = print) -> None:
     """Start every service that is not configured externally, then create bucket, topics, schema."""
+    with _exclusive():
+        _up(settings, log)
+
+
+def _up(settings: Settings, log: Callable[[str], None]) -> None:
     state = StateFile()
     base = state_dir()
     if not settings.external_postgres:
@@ -57,6 +76,11 @@ def provision(settings: Settings, log: Callable[[str], None] = print) -> None:
 
 def down(log: Callable[[str], None] = print) -> None:
     """Stop only what `up` started, by the pids it recorded."""
+    with _exclusive():
+        _down(log)
+
+
+def _down(log: Callable[[str], None]) -> None:
     state = StateFile()
     data = state.read()
     if "kafka" in data:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import tempfile
 import threading
 import time
 from pathlib import Path
-import tempfile
 
 from loader.events import ObjectRef
 from loader.load import load_object

@@ -25,7 +25,7 @@ from typing import Any
 from generator.core import write_csv
 from salespipe import db, kafka, s3
 from salespipe.services import manager
-from salespipe.settings import Settings, load_settings, project_root
+from salespipe.settings import load_settings, project_root
 
 BIN = Path(sys.executable).parent
 

@@ -148,7 +148,7 @@ class Loader:
 
     # --- the batch -------------------------------------------------------------------------
     def finish_batch(self, batch: Batch) -> None:
-        if batch.changed:
+        if batch.changed and self.run_dbt:
             self.dbt_pending = True
         outcome: DbtOutcome | None = None
         if self.run_dbt and self.dbt_pending:

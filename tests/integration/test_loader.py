@@ -199,3 +199,29 @@ def test_conservation_valid_plus_rejected_equals_data_rows(world):
 
 def test_human_headers_cover_all_columns():
     assert len(HUMAN) == len(SNAKE) == 24
+
+
+def test_fuzzed_messages_end_in_dlq_or_are_ignored_and_loader_keeps_going(world):
+    import random
+
+    from confluent_kafka import Producer
+
+    from salespipe.kafka import producer_config
+
+    rng = random.Random(20261129)
+    payloads = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+                for _ in range(30)]
+    payloads += [json.dumps(v).encode() for v in (
+        {"Records": [{"eventName": "ObjectRemoved:Delete",
+                      "s3": {"bucket": {"name": "b"}, "object": {"key": "incoming/x.csv"}}}]},
+        {"Records": "nope"}, [], 3, "text", {"EventName": "s3:ObjectCreated:Put"},
+    )]
+    p = Producer(producer_config(world.settings))
+    for payload in payloads:
+        p.produce(world.files_topic, value=payload)
+    p.flush(10)
+    put_and_announce(world, "incoming/survivor.csv", to_csv([sale("S1")]))
+    run_loader(world)
+    dlq = consume_all(world, world.dlq_topic)
+    assert len(dlq) == len(payloads) - 1  # the removal event is valid, and ignored
+    assert files(world) == [("incoming/survivor.csv", "loaded", 1, 1, 0, None)]

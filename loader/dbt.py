@@ -69,8 +69,8 @@ def run_build(settings: Settings) -> DbtOutcome:
     """`dbt build` under the cluster-wide lock; failures are reported, never raised."""
     started = time.perf_counter()
     target = state_dir() / "dbt-target"
-    cmd = dbt_command(settings, "build", "--target-path", str(target), "--log-path",
-                      str(state_dir() / "dbt-logs"))
+    cmd = dbt_command(settings, "--no-use-colors", "build", "--target-path", str(target),
+                      "--log-path", str(state_dir() / "dbt-logs"))
     with db.connect(settings, autocommit=True, application_name="salespipe-dbt-lock") as conn:
         conn.execute("select pg_advisory_lock(%s)", (DBT_LOCK_ID,))
         try:

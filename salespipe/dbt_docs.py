@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 
 from loader.dbt import dbt_command, dbt_env
@@ -13,11 +14,16 @@ def serve_docs(settings: Settings, *, port: int, host: str = "127.0.0.1") -> int
     subprocess.run(dbt_command(settings, "docs", "generate"), env=env, check=True,  # noqa: S603
                    cwd=project_root())
     print(f"dbt docs: http://localhost:{port}  (Ctrl-C stops)", flush=True)
+    server = subprocess.Popen(  # noqa: S603
+        dbt_command(settings, "docs", "serve", "--port", str(port), "--host", host,
+                    "--no-browser"),
+        env=env, cwd=project_root(),
+    )
+    # SIGTERM (docker stop, a supervisor) must not leave the server behind as an orphan.
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        return subprocess.run(  # noqa: S603
-            dbt_command(settings, "docs", "serve", "--port", str(port), "--host", host,
-                        "--no-browser"),
-            env=env, cwd=project_root(),
-        ).returncode
+        return server.wait()
     except KeyboardInterrupt:
+        server.terminate()
+        server.wait(30)
         return 0

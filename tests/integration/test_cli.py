@@ -64,3 +64,29 @@ def test_services_up_is_idempotent(base_settings):
     after = subprocess.run([SALESPIPE, "services", "status"], capture_output=True, text=True,
                            check=True).stdout
     assert before == after
+
+
+def test_docs_serves_the_dbt_site_with_lineage_to_the_dashboard(world):
+    import json
+    import urllib.request
+
+    from salespipe.services.process import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([SALESPIPE, "docs", "--port", str(port)], env=world.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        manifest = None
+        while time.monotonic() < deadline and manifest is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.json") as r:
+                    manifest = json.load(r)
+            except OSError:
+                time.sleep(0.5)
+        assert manifest is not None, "docs site did not answer"
+        assert "exposure.dbt_sales.dashboard" in manifest["exposures"]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert f"http://localhost:{port}" in proc.stdout.read()

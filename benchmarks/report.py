@@ -56,6 +56,10 @@ def render(r: dict[str, Any]) -> str:
         *[f"| {a} | {b} | {c} | {e} |" for a, b, c, e in rows],
         "",
         f"Loader stages on {ld['rows']:,} rows: {stages}.",
+        *[f"Earlier loader measurement (before the change noted in the history): "
+          f"{h['rows_per_s']:,.0f} rows/s, {h['speedup']:.1f}× the baseline, stages "
+          + ", ".join(f"{k} {v / 1000:.2f} s" for k, v in h["stages_ms"].items()) + "."
+          for h in r.get("loader_history", [])],
         f"Naive baseline (pandas `iterrows` + pydantic per row + `to_sql`) on "
         f"{ld['naive_rows']:,} rows: {ld['naive_seconds']:.1f} s.",
         f"Freshness: {f['files']} files of {f['rows_per_file']:,} rows; time from `put_object` "

@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     p.add_argument("--out", type=Path, default=project_root() / "docs")
+    p.add_argument("--only", choices=["loader"], default=None,
+                   help="re-measure one section; the others are kept from the last report")
     p.add_argument("--large", type=int, default=None,
                    help="sales in the large warehouse (default 10,000,000)")
     args = p.parse_args(argv)
@@ -302,6 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     b = Bench(args.smoke)
     results: dict[str, Any] = {"machine": machine(), "smoke": args.smoke, "sizes": sizes}
     started = time.perf_counter()
+    if args.only == "loader":
+        previous = json.loads((args.out / "benchmarks.json").read_text())
+        before = previous["loader"]
+        previous["loader"] = bench_loader(b, sizes["load"], sizes["naive"])
+        previous["loader"]["measured_at"] = machine()["date"]
+        previous.setdefault("loader_history", []).append(before)
+        write_report(previous, args.out)
+        print(f"wrote {args.out / 'benchmarks.md'}")
+        return 0
     print("generator ...", flush=True)
     results["generator"] = bench_generator(b, sizes["gen"])
     print("loader vs naive ...", flush=True)

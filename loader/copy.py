@@ -5,7 +5,11 @@ All values travel as COPY data or bound parameters; identifiers are constants of
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import queue
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,10 +20,56 @@ import psycopg
 
 from loader.columns import RAW_SALES_COLUMNS
 
-_SALES_COPY = (
-    "copy raw.sales (file_id, row_number, " + ", ".join(RAW_SALES_COLUMNS) + ") from stdin"
-)
 _REJECTS_COPY = "copy raw.sales_rejected (file_id, key, row_number, raw_values, reasons) from stdin"
+# CSV format lets the csv module (C) format a whole chunk at once. Quoted empty strings are
+# text, so the nullable columns say explicitly that an empty value means NULL.
+_SALES_COPY_CSV = (
+    "copy raw.sales (file_id, row_number, " + ", ".join(RAW_SALES_COLUMNS) + ") from stdin "
+    "(format csv, force_null (payment_date, delivery_date, customer_rating))"
+)
+
+
+class SalesCopier:
+    """One COPY per file, fed from a background thread.
+
+    The caller formats each validated chunk as CSV bytes; the thread writes them to the
+    server. Socket writes release the GIL and PostgreSQL parses on its own core, so COPY of
+    chunk N overlaps validation of chunk N+1. The caller must not use the connection until
+    `close()` returns (psycopg connections are not shared between threads here).
+    """
+
+    def __init__(self, conn: psycopg.Connection, file_id: int) -> None:
+        self.conn = conn
+        self.file_id = file_id
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copy-sales", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self.conn.cursor() as cur, cur.copy(_SALES_COPY_CSV) as copy:
+                while (block := self._queue.get()) is not None:
+                    copy.write(block)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            self._error = exc
+            while self._queue.get() is not None:  # unblock the producer until close()
+                pass
+
+    def write(self, row_numbers: list[int], rows: list[tuple[Any, ...]]) -> None:
+        buf = io.StringIO()
+        fid = self.file_id
+        csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
+            (fid, n, *row) for n, row in zip(row_numbers, rows, strict=True)
+        )
+        self._queue.put(buf.getvalue().encode("utf-8"))
+
+    def close(self) -> None:
+        """End the COPY (waits for the server); raises what the COPY raised."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass
@@ -94,13 +144,6 @@ def finish_file(conn: psycopg.Connection, file_id: int, rec: FileRecord) -> None
         (rec.rows_total, rec.rows_valid, rec.rows_rejected, rec.encoding, rec.delimiter,
          rec.extra_columns, json.dumps(rec.timings_ms), file_id),
     )
-
-
-def copy_sales(conn: psycopg.Connection, file_id: int, row_numbers: list[int],
-               rows: list[tuple[Any, ...]]) -> None:
-    with conn.cursor() as cur, cur.copy(_SALES_COPY) as copy:
-        for n, row in zip(row_numbers, rows, strict=True):
-            copy.write_row((file_id, n, *row))
 
 
 def copy_rejects(conn: psycopg.Connection, file_id: int, key: str,

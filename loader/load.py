@@ -47,18 +47,26 @@ def _copy_file(conn: psycopg.Connection, path: Path, rec: raw.FileRecord,
     rec.extra_columns = list(csv_file.extra_columns)
     file_id = raw.insert_file(conn, rec)
     seen: Any = {}
+    rejects: list[Any] = []
     t = watch.add("parse", t)
-    for chunk in csv_file.chunks(CHUNK_ROWS):
-        t = watch.add("parse", t)
-        result = validate_chunk(chunk, decimal_comma=csv_file.decimal_comma, seen_sale_ids=seen)
-        t = watch.add("validate", t)
-        if result.valid_rows:
-            raw.copy_sales(conn, file_id, result.valid_row_numbers, result.valid_rows)
-        if result.rejected:
-            raw.copy_rejects(conn, file_id, rec.key, result.rejected)
-        t = watch.add("copy", t)
-        rec.rows_valid += len(result.valid_rows)
-        rec.rows_rejected += len(result.rejected)
+    copier = raw.SalesCopier(conn, file_id)
+    try:
+        for chunk in csv_file.chunks(CHUNK_ROWS):
+            t = watch.add("parse", t)
+            result = validate_chunk(chunk, decimal_comma=csv_file.decimal_comma,
+                                    seen_sale_ids=seen)
+            t = watch.add("validate", t)
+            if result.valid_rows:
+                copier.write(result.valid_row_numbers, result.valid_rows)
+            rejects.extend(result.rejected)
+            t = watch.add("copy", t)
+            rec.rows_valid += len(result.valid_rows)
+            rec.rows_rejected += len(result.rejected)
+    finally:
+        copier.close()  # before anything else touches the connection, even on error
+    if rejects:
+        raw.copy_rejects(conn, file_id, rec.key, rejects)
+    watch.add("copy", t)
     return file_id
 
 

@@ -41,6 +41,8 @@ def render(r: dict[str, Any]) -> str:
          _ok(g["rows_per_s"] >= TARGETS["gen_rows_per_s"])),
     ]
     stages = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in ld["stages_ms"].items())
+    if ld.get("label"):
+        stages += f" — {ld['label']}"
     lines = [
         "# Benchmarks",
         "",
@@ -49,14 +51,16 @@ def render(r: dict[str, Any]) -> str:
                                      if r.get("smoke") else ""),
         "",
         f"Machine: {m['cpus']} CPUs, {m['mem_gib']} GiB, Python {m['python']}, {m['platform']}; "
-        f"run {m['date']}. Shared machine: read the ratios, absolute numbers are indicative.",
+        f"run {m['date']}"
+        + (f" (loader section re-measured {ld['measured_at']})" if ld.get("measured_at") else "")
+        + ". Shared machine: read the ratios, absolute numbers are indicative.",
         "",
         "| measure | result | target | |",
         "| --- | --- | --- | --- |",
         *[f"| {a} | {b} | {c} | {e} |" for a, b, c, e in rows],
         "",
         f"Loader stages on {ld['rows']:,} rows: {stages}.",
-        *[f"Earlier loader measurement (before the change noted in the history): "
+        *[f"Before — {h.get('label', 'earlier version')}: "
           f"{h['rows_per_s']:,.0f} rows/s, {h['speedup']:.1f}× the baseline, stages "
           + ", ".join(f"{k} {v / 1000:.2f} s" for k, v in h["stages_ms"].items()) + "."
           for h in r.get("loader_history", [])],
@@ -66,6 +70,9 @@ def render(r: dict[str, Any]) -> str:
         "to the day appearing in `marts.kpi_daily_sales` (watcher, Kafka, loader, dbt build).",
         f"dbt scale: `dbt build` after loading one {d['increment_rows']:,}-row file into a "
         f"warehouse of {d['small_sales']:,} vs {d['large_sales']:,} sales (best of two).",
+        "",
+        "Reproduce: `make bench` (everything, ~20 min) or "
+        "`.venv/bin/python -m benchmarks.run --only loader` (loader section only).",
         "",
     ]
     return "\n".join(lines)

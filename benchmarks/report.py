@@ -67,12 +67,17 @@ def render(r: dict[str, Any]) -> str:
         f"Naive baseline (pandas `iterrows` + pydantic per row + `to_sql`) on "
         f"{ld['naive_rows']:,} rows: {ld['naive_seconds']:.1f} s.",
         f"Freshness: {f['files']} files of {f['rows_per_file']:,} rows; time from `put_object` "
-        "to the day appearing in `marts.kpi_daily_sales` (watcher, Kafka, loader, dbt build).",
+        "to the day appearing in `marts.kpi_daily_sales` (watcher, Kafka, loader, dbt build)"
+        + (f"; re-measured {f['measured_at']}" if f.get("measured_at") else "") + ".",
+        *[f"Before — {h.get('label', 'earlier version')}: one by one p50 "
+          f"{h['one_by_one']['p50']:.1f} s / p95 {h['one_by_one']['p95']:.1f} s, burst p50 "
+          f"{h['burst']['p50']:.1f} s / p95 {h['burst']['p95']:.1f} s."
+          for h in r.get("freshness_history", [])],
         f"dbt scale: `dbt build` after loading one {d['increment_rows']:,}-row file into a "
         f"warehouse of {d['small_sales']:,} vs {d['large_sales']:,} sales (best of two).",
         "",
         "Reproduce: `make bench` (everything, ~20 min) or "
-        "`.venv/bin/python -m benchmarks.run --only loader` (loader section only).",
+        "`.venv/bin/python -m benchmarks.run --only loader|freshness` (one section).",
         "",
     ]
     return "\n".join(lines)

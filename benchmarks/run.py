@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     p.add_argument("--out", type=Path, default=project_root() / "docs")
-    p.add_argument("--only", choices=["loader"], default=None,
+    p.add_argument("--only", choices=["loader", "freshness"], default=None,
                    help="re-measure one section; the others are kept from the last report")
     p.add_argument("--large", type=int, default=None,
                    help="sales in the large warehouse (default 10,000,000)")
@@ -304,12 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     b = Bench(args.smoke)
     results: dict[str, Any] = {"machine": machine(), "smoke": args.smoke, "sizes": sizes}
     started = time.perf_counter()
-    if args.only == "loader":
+    if args.only:
         previous = json.loads((args.out / "benchmarks.json").read_text())
-        before = previous["loader"]
-        previous["loader"] = bench_loader(b, sizes["load"], sizes["naive"])
-        previous["loader"]["measured_at"] = machine()["date"]
-        previous.setdefault("loader_history", []).append(before)
+        before = previous[args.only]
+        if args.only == "loader":
+            previous["loader"] = bench_loader(b, sizes["load"], sizes["naive"])
+        else:
+            previous["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"])
+        previous[args.only]["measured_at"] = machine()["date"]
+        previous.setdefault(f"{args.only}_history", []).append(before)
         write_report(previous, args.out)
         print(f"wrote {args.out / 'benchmarks.md'}")
         return 0

@@ -69,8 +69,10 @@ def run_build(settings: Settings) -> DbtOutcome:
     """`dbt build` under the cluster-wide lock; failures are reported, never raised."""
     started = time.perf_counter()
     target = state_dir() / "dbt-target"
-    cmd = dbt_command(settings, "--no-use-colors", "build", "--target-path", str(target),
-                      "--log-path", str(state_dir() / "dbt-logs"))
+    # Unit tests check the models' logic, not the data: they run in CI and in analysts'
+    # builds, and skipping them here takes ~1.5 s (a quarter) off every batch's freshness.
+    cmd = dbt_command(settings, "--no-use-colors", "build", "--exclude", "test_type:unit",
+                      "--target-path", str(target), "--log-path", str(state_dir() / "dbt-logs"))
     with db.connect(settings, autocommit=True, application_name="salespipe-dbt-lock") as conn:
         conn.execute("select pg_advisory_lock(%s)", (DBT_LOCK_ID,))
         try:

@@ -47,8 +47,7 @@ class Bench:
                                                     self.topics[2]: 1})
         self.s3 = s3.client(self.settings)
         self.tmp = Path(tempfile.mkdtemp(prefix="salespipe-bench-"))
-        self.env = dict(os.environ, **{k: v.strip("'") for k, _, v in (
-            line.removeprefix("export ").partition("=") for line in manager.env_lines(self.settings))})
+        self.env = {**os.environ, **self.settings.as_env()}
 
     def make_file(self, day: dt.date, rows: int, seed: int) -> Path:
         path = self.tmp / f"{day}_{rows}_{seed}.csv"

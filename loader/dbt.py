@@ -38,17 +38,7 @@ class DbtOutcome:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "POSTGRES_HOST": settings.pg_host,
-        "POSTGRES_PORT": str(settings.pg_port),
-        "POSTGRES_USER": settings.pg_user,
-        "POSTGRES_PASSWORD": settings.pg_password,
-        "POSTGRES_DB": settings.pg_db,
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    })
-    return env
+    return {**os.environ, **settings.as_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 def dbt_command(settings: Settings, *args: str) -> list[str]:

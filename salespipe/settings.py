@@ -186,6 +186,26 @@ class Settings(BaseSettings):
         user, password = self.component_credentials(component)
         return self.model_copy(update={"POSTGRES_USER": user, "POSTGRES_PASSWORD": password})
 
+    def as_env(self) -> dict[str, str]:
+        """The resolved connection settings as environment variables, for child processes
+        (dbt, psql, the CLI in a test) and for `salespipe env`."""
+        values = {
+            "POSTGRES_HOST": self.pg_host,
+            "POSTGRES_PORT": str(self.pg_port),
+            "POSTGRES_USER": self.pg_user,
+            "POSTGRES_PASSWORD": self.pg_password,
+            "POSTGRES_DB": self.pg_db,
+            "BUCKET_NAME": self.BUCKET_NAME,
+            "AWS_REGION": self.AWS_REGION,
+            "AWS_ACCESS_KEY_ID": self.s3_access_key,
+            "AWS_SECRET_ACCESS_KEY": self.s3_secret_key,
+            "BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "DO_NOT_TRACK": "1",
+        }
+        if self.s3_endpoint:
+            values["AWS_ENDPOINT_URL"] = self.s3_endpoint
+        return values
+
     def pg_connect_kwargs(self, *, dbname: str | None = None) -> dict[str, Any]:
         return {
             "host": self.pg_host,

@@ -44,7 +44,6 @@ class World:
 
 def make_world(base_settings, name: str, partitions: int = 3) -> World:
     from salespipe import db, kafka, s3
-    from salespipe.services.manager import env_lines
     from salespipe.settings import load_settings
 
     suffix = uuid.uuid4().hex[:8]
@@ -56,10 +55,7 @@ def make_world(base_settings, name: str, partitions: int = 3) -> World:
     s3.ensure_bucket(settings)
     files, dlq, loads = (f"t.{name}.{suffix}.{t}" for t in ("files", "dlq", "loads"))
     kafka.ensure_topics(settings, wanted={files: partitions, dlq: 1, loads: 1})
-    env = dict(os.environ)
-    for line in env_lines(settings):
-        k, _, v = line.removeprefix("export ").partition("=")
-        env[k] = v.strip("'")
+    env = {**os.environ, **settings.as_env()}
     return World(settings, files, dlq, loads, env)
 
 

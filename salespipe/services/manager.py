@@ -128,22 +128,7 @@ def status(settings: Settings) -> list[ServiceStatus]:
 
 def env_lines(settings: Settings) -> list[str]:
     """`export` lines for a plain shell (dbt, psql, boto3, kcat all read these)."""
-    values: dict[str, str] = {
-        "POSTGRES_HOST": settings.pg_host,
-        "POSTGRES_PORT": str(settings.pg_port),
-        "POSTGRES_USER": settings.pg_user,
-        "POSTGRES_PASSWORD": settings.pg_password,
-        "POSTGRES_DB": settings.pg_db,
-        "BUCKET_NAME": settings.BUCKET_NAME,
-        "AWS_REGION": settings.AWS_REGION,
-        "AWS_ACCESS_KEY_ID": settings.s3_access_key,
-        "AWS_SECRET_ACCESS_KEY": settings.s3_secret_key,
-        "BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-        "DO_NOT_TRACK": "1",
-    }
-    if settings.s3_endpoint:
-        values["AWS_ENDPOINT_URL"] = settings.s3_endpoint
-    return [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+    return [f"export {k}={shlex.quote(v)}" for k, v in settings.as_env().items()]
 
 
 __all__ = ["ServiceError", "ServiceStatus", "down", "env_lines", "provision", "status", "up"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from salespipe.settings import SERVICES_FILE, state_dir
+from salespipe.settings import SERVICES_FILE, read_services_state, state_dir
 
 
 class ServiceError(RuntimeError):
@@ -101,16 +101,12 @@ class StateFile:
     """`.salespipe/services.json`: per-service pid, port and data paths."""
 
     def __init__(self, root: Path | None = None) -> None:
+        self.root = root
         self.dir = state_dir(root)
         self.path = self.dir / SERVICES_FILE
 
     def read(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {}
-        try:
-            return json.loads(self.path.read_text())
-        except json.JSONDecodeError:
-            return {}
+        return read_services_state(self.root)
 
     def update(self, service: str, info: dict[str, Any] | None) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,6 @@ All values travel as COPY data or bound parameters; identifiers are constants of
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import queue
 import threading
@@ -16,32 +14,37 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from loader.columns import RAW_SALES_COLUMNS
 
 _REJECTS_COPY = "copy raw.sales_rejected (file_id, key, row_number, raw_values, reasons) from stdin"
-# CSV format lets the csv module (C) format a whole chunk at once. Quoted empty strings are
-# text, so the nullable columns say explicitly that an empty value means NULL.
+# pyarrow's CSV writer quotes every string and leaves NULL unquoted and empty, which is how
+# PostgreSQL's CSV format tells an empty text from NULL.
 _SALES_COPY_CSV = (
     "copy raw.sales (file_id, row_number, " + ", ".join(RAW_SALES_COLUMNS) + ") from stdin "
-    "(format csv, force_null (payment_date, delivery_date, customer_rating))"
+    "(format csv)"
 )
+_CSV_OPTIONS = pacsv.WriteOptions(include_header=False, batch_size=8192)
 
 
 class SalesCopier:
     """One COPY per file, fed from a background thread.
 
-    The caller formats each validated chunk as CSV bytes; the thread writes them to the
-    server. Socket writes release the GIL and PostgreSQL parses on its own core, so COPY of
-    chunk N overlaps validation of chunk N+1. The caller must not use the connection until
-    `close()` returns (psycopg connections are not shared between threads here).
+    The caller hands over each validated chunk as an Arrow table; the thread renders it as
+    CSV (pyarrow, C++, GIL released) and writes it to the server (socket writes release the
+    GIL too), while PostgreSQL parses on its own core. So rendering and COPY of chunk N
+    overlap validation of chunk N+1 and no row ever becomes a Python object. The caller must
+    not use the connection until `close()` returns.
     """
 
     def __init__(self, conn: psycopg.Connection, file_id: int) -> None:
         self.conn = conn
         self.file_id = file_id
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="copy-sales", daemon=True)
         self._thread.start()
@@ -49,20 +52,23 @@ class SalesCopier:
     def _run(self) -> None:
         try:
             with self.conn.cursor() as cur, cur.copy(_SALES_COPY_CSV) as copy:
-                while (block := self._queue.get()) is not None:
-                    copy.write(block)
+                while (table := self._queue.get()) is not None:
+                    copy.write(self._render(table))
         except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
             self._error = exc
             while self._queue.get() is not None:  # unblock the producer until close()
                 pass
 
-    def write(self, row_numbers: list[int], rows: list[tuple[Any, ...]]) -> None:
-        buf = io.StringIO()
-        fid = self.file_id
-        csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-            (fid, n, *row) for n, row in zip(row_numbers, rows, strict=True)
-        )
-        self._queue.put(buf.getvalue().encode("utf-8"))
+    def _render(self, table: pa.Table) -> memoryview:
+        ids = pa.array(np.full(table.num_rows, self.file_id, dtype=np.int64))
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table.add_column(0, "file_id", ids), sink, _CSV_OPTIONS)
+        return memoryview(sink.getvalue())
+
+    def write(self, valid: pa.Table) -> None:
+        """Queue one chunk's valid rows (`row_number` + RAW_SALES_COLUMNS, as text)."""
+        if valid.num_rows:
+            self._queue.put(valid)
 
     def close(self) -> None:
         """End the COPY (waits for the server); raises what the COPY raised."""

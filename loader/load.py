@@ -56,11 +56,10 @@ def _copy_file(conn: psycopg.Connection, path: Path, rec: raw.FileRecord,
             result = validate_chunk(chunk, decimal_comma=csv_file.decimal_comma,
                                     seen_sale_ids=seen)
             t = watch.add("validate", t)
-            if result.valid_rows:
-                copier.write(result.valid_row_numbers, result.valid_rows)
+            copier.write(result.valid)
             rejects.extend(result.rejected)
             t = watch.add("copy", t)
-            rec.rows_valid += len(result.valid_rows)
+            rec.rows_valid += result.n_valid
             rec.rows_rejected += len(result.rejected)
     finally:
         copier.close()  # before anything else touches the connection, even on error

@@ -142,11 +142,41 @@ class Rejected:
     reasons: list[str]
 
 
+VALID_SCHEMA = pa.schema(
+    [pa.field("row_number", pa.int64(), nullable=False)]
+    + [pa.field(c, pa.string()) for c in RAW_SALES_COLUMNS]
+)
+
+
 @dataclass
 class ValidationResult:
-    valid_rows: list[tuple[str | None, ...]] = field(default_factory=list)
-    valid_row_numbers: list[int] = field(default_factory=list)
+    """Valid rows as one Arrow table (row_number + the raw.sales columns as normalized text,
+    NULL where empty) so they reach COPY without becoming Python objects; rejected rows with
+    their reasons."""
+
+    valid: pa.Table = field(default_factory=VALID_SCHEMA.empty_table)
     rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def n_valid(self) -> int:
+        return self.valid.num_rows
+
+    @property
+    def valid_rows(self) -> list[tuple[str | None, ...]]:
+        """The valid rows as Python tuples in RAW_SALES_COLUMNS order (slow; for tests)."""
+        return list(zip(*(self.valid.column(c).to_pylist() for c in RAW_SALES_COLUMNS), strict=True))
+
+    @property
+    def valid_row_numbers(self) -> list[int]:
+        return self.valid.column("row_number").to_pylist()
+
+    @classmethod
+    def from_rows(cls, row_numbers: list[int], rows: list[tuple[str | None, ...]],
+                  rejected: list[Rejected]) -> ValidationResult:
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in RAW_SALES_COLUMNS]
+        arrays = [pa.array(row_numbers, pa.int64())]
+        arrays += [pa.array(list(col), pa.string()) for col in columns]
+        return cls(pa.Table.from_arrays(arrays, schema=VALID_SCHEMA), rejected)
 
 
 SeenSaleIds = MutableMapping[str, int] | set[str]
@@ -387,12 +417,14 @@ def validate_chunk_reference(
     chunk: Chunk, *, decimal_comma: bool, seen_sale_ids: SeenSaleIds
 ) -> ValidationResult:
     """`validate_chunk` row by row through `SaleRow`: slow (~50 k rows/s), obviously right."""
-    result = ValidationResult()
+    rejected: list[Rejected] = []
+    valid_rows: list[tuple[str | None, ...]] = []
+    valid_row_numbers: list[int] = []
     for i in range(chunk.n_rows):
         n = chunk.first_row_number + i
         if i in chunk.malformed:
             fields = chunk.malformed[i]
-            result.rejected.append(
+            rejected.append(
                 Rejected(
                     n,
                     _malformed_values(fields, chunk.header),
@@ -406,12 +438,12 @@ def validate_chunk_reference(
         if not re.fullmatch(_BLANK, sid) and sid in seen_sale_ids:
             reasons.append(reason_duplicate(_first_row(seen_sale_ids, sid)))
         if reasons:
-            result.rejected.append(Rejected(n, values, reasons))
+            rejected.append(Rejected(n, values, reasons))
         else:
             _claim(seen_sale_ids, sid, n)
-            result.valid_rows.append(reference_row(values, decimal_comma=decimal_comma))
-            result.valid_row_numbers.append(n)
-    return result
+            valid_rows.append(reference_row(values, decimal_comma=decimal_comma))
+            valid_row_numbers.append(n)
+    return ValidationResult.from_rows(valid_row_numbers, valid_rows, rejected)
 
 
 def _first_row(seen: SeenSaleIds, sid: str) -> int | None:
@@ -479,13 +511,6 @@ def _tolerance_failures(
     for i in np.flatnonzero(applies & _borderline(err, magnitude)):
         failed[i] = exact(int(i))
     return failed
-
-
-def _as_list(norm: pa.Array, orig: pa.Array, orig_list: list[str]) -> list[Any]:
-    """Python values of a normalized column, reusing the original strings when unchanged."""
-    if norm.null_count == 0 and pc.all(pc.equal(norm, orig)).as_py():
-        return orig_list
-    return norm.to_pylist()
 
 
 def validate_chunk(chunk: Chunk, *, decimal_comma: bool, seen_sale_ids: SeenSaleIds) -> ValidationResult:
@@ -640,20 +665,18 @@ def validate_chunk(chunk: Chunk, *, decimal_comma: bool, seen_sale_ids: SeenSale
         cols["sale_id"], blank["sale_id"], failed, chunk.first_row_number, seen_sale_ids
     )
 
-    result = ValidationResult()
     bad = failed | np.array([k in duplicate_of for k in range(n)]) if duplicate_of else failed
-    good_idx = np.flatnonzero(~bad)
-    if len(good_idx):
-        out = _output_columns(cols, arr, trim, blank, num_text, qty_int, comma)
-        rows = list(zip(*(out[c] for c in RAW_SALES_COLUMNS), strict=True))
-        if len(good_idx) == n:
-            result.valid_rows = rows
-        else:
-            result.valid_rows = [rows[i] for i in good_idx.tolist()]
-        first = chunk.first_row_number
-        result.valid_row_numbers = (good_idx + first).tolist()
-    result.rejected = _rejections(chunk, np.flatnonzero(bad), checks, duplicate_of)
-    return result
+    good = ~bad
+    valid = VALID_SCHEMA.empty_table()
+    if good.any():
+        out = _output_columns(arr, trim, blank, num_text, qty_int)
+        row_numbers = pa.array(np.arange(chunk.first_row_number, chunk.first_row_number + n))
+        valid = pa.Table.from_arrays([row_numbers, *(out[c] for c in RAW_SALES_COLUMNS)],
+                                     schema=VALID_SCHEMA)
+        if not good.all():
+            valid = valid.filter(pa.array(good))
+    return ValidationResult(valid, _rejections(chunk, arr, np.flatnonzero(bad), checks,
+                                               duplicate_of))
 
 
 def _claim_sale_ids(
@@ -681,38 +704,39 @@ def _claim_sale_ids(
 
 
 def _output_columns(
-    cols: dict[str, list[str]],
     arr: dict[str, pa.Array],
     trim: dict[str, pa.Array],
     blank: dict[str, np.ndarray],
     num_text: dict[str, pa.Array],
     qty_int: pa.Array,
-    comma: bool,
-) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
+) -> dict[str, pa.Array]:
+    """The stored text of every column, still in Arrow: normalized numbers and dates, NULL
+    for empty optional values, "0" for an empty discount."""
+    null = pa.scalar(None, pa.string())
+    out: dict[str, pa.Array] = {}
     for col in RAW_SALES_COLUMNS:
-        if col in ("sale_date",):
-            out[col] = _as_list(trim[col], arr[col], cols[col])
+        if col == "sale_date":
+            out[col] = trim[col]
         elif col in OPTIONAL_DATES or col == "customer_rating":
             value = trim[col] if col in OPTIONAL_DATES else arr[col]
-            if not blank[col].any():
-                out[col] = _as_list(value, arr[col], cols[col])
-            else:
-                out[col] = pc.if_else(pa.array(blank[col]), pa.scalar(None, pa.string()), value).to_pylist()
+            out[col] = pc.if_else(pa.array(blank[col]), null, value) if blank[col].any() else value
         elif col == "quantity_sold":
-            out[col] = _as_list(pc.cast(qty_int, pa.string()), arr[col], cols[col])
+            out[col] = pc.cast(qty_int, pa.string())
         elif col == "discount":
-            text = pc.if_else(pa.array(blank[col]), "0", num_text[col])
-            out[col] = _as_list(text, arr[col], cols[col])
+            out[col] = pc.if_else(pa.array(blank[col]), "0", num_text[col])
         elif col in num_text:
-            out[col] = _as_list(num_text[col], arr[col], cols[col])
+            out[col] = num_text[col]
         else:
-            out[col] = cols[col]
+            out[col] = arr[col]
     return out
 
 
 def _rejections(
-    chunk: Chunk, bad_idx: np.ndarray, checks: _Checks, duplicate_of: dict[int, int | None]
+    chunk: Chunk,
+    arr: dict[str, pa.Array],
+    bad_idx: np.ndarray,
+    checks: _Checks,
+    duplicate_of: dict[int, int | None],
 ) -> list[Rejected]:
     if not len(bad_idx):
         return []
@@ -722,9 +746,11 @@ def _rejections(
             reasons[i].append(reason)
     for i, first_row in duplicate_of.items():
         reasons[i].append(reason_duplicate(first_row))
+    # Only the rejected rows' text becomes Python strings.
+    taken = {c: pc.take(arr[c], pa.array(bad_idx)).to_pylist() for c in RAW_SALES_COLUMNS}
     out = []
     width = len(chunk.header)
-    for i, why in reasons.items():
+    for j, (i, why) in enumerate(reasons.items()):
         n = chunk.first_row_number + i
         if i in chunk.malformed:
             fields = chunk.malformed[i]
@@ -732,5 +758,5 @@ def _rejections(
                 Rejected(n, _malformed_values(fields, chunk.header), [reason_malformed(len(fields), width)])
             )
         else:
-            out.append(Rejected(n, {c: chunk.columns[c][i] for c in RAW_SALES_COLUMNS}, why))
+            out.append(Rejected(n, {c: taken[c][j] for c in RAW_SALES_COLUMNS}, why))
     return out

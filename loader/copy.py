@@ -5,13 +5,16 @@ All values travel as COPY data or bound parameters; identifiers are constants of
 
 from __future__ import annotations
 
+import csv
 import json
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +24,10 @@ import pyarrow.csv as pacsv
 
 from loader.columns import RAW_SALES_COLUMNS
 
-_REJECTS_COPY = "copy raw.sales_rejected (file_id, key, row_number, raw_values, reasons) from stdin"
+_REJECTS_COPY = (
+    "copy raw.sales_rejected (file_id, key, row_number, raw_values, reasons) from stdin "
+    "(format csv)"
+)
 # pyarrow's CSV writer quotes every string and leaves NULL unquoted and empty, which is how
 # PostgreSQL's CSV format tells an empty text from NULL.
 _SALES_COPY_CSV = (
@@ -152,12 +158,39 @@ def finish_file(conn: psycopg.Connection, file_id: int, rec: FileRecord) -> None
     )
 
 
-def copy_rejects(conn: psycopg.Connection, file_id: int, key: str,
-                 rejects: Iterable[Any]) -> None:
-    with conn.cursor() as cur, cur.copy(_REJECTS_COPY) as copy:
+class RejectSpool:
+    """Rejected rows of one file, spooled to a temporary file as COPY CSV while the valid
+    rows stream to the server (one connection runs one COPY at a time), then copied in one
+    go. Memory stays bounded by one chunk even for a file that is all bad rows."""
+
+    def __init__(self, directory: Path, file_id: int, key: str) -> None:
+        self.file_id, self.key, self.count = file_id, key, 0
+        self._fh = tempfile.TemporaryFile("w+", dir=directory, encoding="utf-8", newline="")
+        self._writer = csv.writer(self._fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
+
+    def add(self, rejects: Iterable[Any]) -> None:
         for r in rejects:
-            copy.write_row((file_id, key, r.row_number,
-                            json.dumps(r.values, ensure_ascii=False), r.reasons))
+            self._writer.writerow((self.file_id, self.key, r.row_number,
+                                   json.dumps(r.values, ensure_ascii=False),
+                                   _text_array(r.reasons)))
+            self.count += 1
+
+    def copy(self, conn: psycopg.Connection) -> None:
+        if not self.count:
+            return
+        self._fh.seek(0)
+        with conn.cursor() as cur, cur.copy(_REJECTS_COPY) as copy:
+            while block := self._fh.read(1 << 20):
+                copy.write(block)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _text_array(items: Iterable[str]) -> str:
+    """A PostgreSQL text[] literal: every element double-quoted, `\\` and `"` escaped."""
+    quoted = ('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items)
+    return "{" + ",".join(quoted) + "}"
 
 
 class Stopwatch:

@@ -47,24 +47,26 @@ def _copy_file(conn: psycopg.Connection, path: Path, rec: raw.FileRecord,
     rec.extra_columns = list(csv_file.extra_columns)
     file_id = raw.insert_file(conn, rec)
     seen: Any = {}
-    rejects: list[Any] = []
     t = watch.add("parse", t)
-    copier = raw.SalesCopier(conn, file_id)
+    rejects = raw.RejectSpool(path.parent, file_id, rec.key)
     try:
-        for chunk in csv_file.chunks(CHUNK_ROWS):
-            t = watch.add("parse", t)
-            result = validate_chunk(chunk, decimal_comma=csv_file.decimal_comma,
-                                    seen_sale_ids=seen)
-            t = watch.add("validate", t)
-            copier.write(result.valid)
-            rejects.extend(result.rejected)
-            t = watch.add("copy", t)
-            rec.rows_valid += result.n_valid
-            rec.rows_rejected += len(result.rejected)
+        copier = raw.SalesCopier(conn, file_id)
+        try:
+            for chunk in csv_file.chunks(CHUNK_ROWS):
+                t = watch.add("parse", t)
+                result = validate_chunk(chunk, decimal_comma=csv_file.decimal_comma,
+                                        seen_sale_ids=seen)
+                t = watch.add("validate", t)
+                copier.write(result.valid)
+                rejects.add(result.rejected)
+                t = watch.add("copy", t)
+                rec.rows_valid += result.n_valid
+                rec.rows_rejected += len(result.rejected)
+        finally:
+            copier.close()  # before anything else touches the connection, even on error
+        rejects.copy(conn)
     finally:
-        copier.close()  # before anything else touches the connection, even on error
-    if rejects:
-        raw.copy_rejects(conn, file_id, rec.key, rejects)
+        rejects.close()
     watch.add("copy", t)
     return file_id
 

@@ -118,6 +118,25 @@ def test_invalid_rows_are_quarantined_with_every_reason(world):
     assert rejected[0][2]["sale_id"] == "S2" and rejected[0][2]["quantity_sold"] == "0"
 
 
+def test_quarantined_text_round_trips_exactly_through_the_reject_spool(world):
+    tricky = 'Caf\u00e9 "Ouro", {a,b} \\N \\. back\\slash\nnew line'
+    rows = [sale("S1", customer_name=tricky, payment_status="Pago"),
+            sale("S2", product_name=tricky, quantity_sold="-1")]
+    rows += [sale(f"B{i}", delivery_status="Entregue") for i in range(60_000)]  # 2 chunks
+    put_and_announce(world, "incoming/tricky.csv", to_csv(rows))
+    run_loader(world)
+    assert files(world)[0][1:5] == ("loaded", 60_002, 0, 60_002)
+    got = query(world, "select row_number, reasons, raw_values from raw.sales_rejected "
+                       "where row_number <= 2 order by row_number")
+    assert got[0][1] == ["payment_status: not one of Paid, Pending, Canceled"]
+    assert got[0][2]["customer_name"] == tricky
+    assert got[1][1] == ["quantity_sold: not a whole number >= 1"]
+    assert got[1][2]["product_name"] == tricky
+    numbers = query(world, "select count(*), min(row_number), max(row_number), "
+                           "count(distinct row_number) from raw.sales_rejected")
+    assert numbers == [(60_002, 1, 60_002, 60_002)]
+
+
 def test_same_event_delivered_twice_loads_once(world):
     body = to_csv([sale("S1"), sale("S2")])
     etag = put_and_announce(world, "incoming/twice.csv", body)

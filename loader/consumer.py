@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from loader.dbt import DbtOutcome, run_build
+from loader.dbt import DbtOutcome, DbtWorker, run_build
 from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
 from loader.load import FileOutcome, load_object
@@ -69,6 +69,7 @@ class Loader:
         # Least privilege: rows are written as the loader role, dbt runs as the transform role.
         self.db_settings = settings.for_component("loader")
         self.dbt_settings = settings.for_component("transform")
+        self.dbt_worker = DbtWorker(self.dbt_settings)
         self.topics = topics or Topics()
         self.group_id = group_id
         self.run_dbt = run_dbt
@@ -153,7 +154,7 @@ class Loader:
         outcome: DbtOutcome | None = None
         if self.run_dbt and self.dbt_pending:
             try:
-                outcome = run_build(self.dbt_settings)
+                outcome = run_build(self.dbt_settings, self.dbt_worker)
             except psycopg.Error as exc:
                 outcome = DbtOutcome(False, 0.0, f"database error: {str(exc).splitlines()[0]}")
             self.dbt_pending = not outcome.success
@@ -193,7 +194,7 @@ class Loader:
         log.info("event=loader_started group=%s topic=%s", self.group_id, self.topics.files)
         try:
             while not self.stop.is_set():
-                msgs = self.consumer.consume(num_messages=self.batch_size, timeout=POLL_TIMEOUT_S)
+                msgs = self._next_batch()
                 batch = Batch()
                 for msg in msgs:
                     if self.stop.is_set():
@@ -223,8 +224,18 @@ class Loader:
         finally:
             self.close()
 
+    def _next_batch(self) -> list[Any]:
+        """Wait for one message, then take whatever else is already fetched (up to the batch
+        size) without waiting: `consume(n, timeout)` alone holds a lone file back until the
+        timeout, which is pure added latency when files arrive one at a time."""
+        msgs = self.consumer.consume(num_messages=1, timeout=POLL_TIMEOUT_S)
+        if msgs and self.batch_size > 1:
+            msgs += self.consumer.consume(num_messages=self.batch_size - 1, timeout=0)
+        return msgs
+
     def close(self) -> None:
         self.consumer.close()
+        self.dbt_worker.close()
         self.producer.flush(10)
         if self.conn is not None:
             self.conn.close()

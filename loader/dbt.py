@@ -1,14 +1,18 @@
-"""Run `dbt build` after a batch: in a subprocess, one at a time across all loaders.
+"""Run `dbt build` after a batch: out of the loader's process, one at a time across loaders.
 
-dbt keeps global state per process (FIELD_NOTES), so a long-running loader never invokes it
-in-process; a PostgreSQL advisory lock serializes builds across loader replicas.
+dbt keeps global state per process (FIELD_NOTES), so the loader never invokes it in its own
+process: builds run either in a fresh `dbt` subprocess or, in a long-running loader, in a
+warm worker process (`DbtWorker`, see loader/dbt_worker.py) that saves dbt's start-up on
+every batch. A PostgreSQL advisory lock serializes builds across loader replicas.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
+import select
 import subprocess
 import sys
 import time
@@ -55,24 +59,104 @@ def _summary(output: str) -> str:
     return " | ".join(keep[-6:])[:2000]
 
 
-def run_build(settings: Settings) -> DbtOutcome:
-    """`dbt build` under the cluster-wide lock; failures are reported, never raised."""
-    started = time.perf_counter()
+def build_command(settings: Settings) -> list[str]:
     target = state_dir() / "dbt-target"
     # Unit tests check the models' logic, not the data: they run in CI and in analysts'
     # builds, and skipping them here takes ~1.5 s (a quarter) off every batch's freshness.
-    cmd = dbt_command(settings, "--no-use-colors", "build", "--exclude", "test_type:unit",
-                      "--target-path", str(target), "--log-path", str(state_dir() / "dbt-logs"))
+    return dbt_command(settings, "--no-use-colors", "build", "--exclude", "test_type:unit",
+                       "--target-path", str(target), "--log-path", str(state_dir() / "dbt-logs"))
+
+
+class DbtWorker:
+    """A `python -m loader.dbt_worker` child that runs the loader's builds with dbt imported
+    once. Started on first use; replaced after `max_builds` builds, after a build that
+    raised inside dbt, after a timeout (killed) and when it died, so each of those costs
+    one cold start and nothing else. EOF on its stdin (also when the loader dies) ends it."""
+
+    def __init__(self, settings: Settings, *, max_builds: int = 100) -> None:
+        self.settings = settings
+        self.max_builds = max_builds
+        self.builds = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def invoke(self, args: list[str], timeout: float) -> tuple[bool, str]:
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write((json.dumps({"args": args}) + "\n").encode())
+            self.proc.stdin.flush()
+            line = self._read_reply(timeout)
+        except BrokenPipeError:
+            line = b""
+        if line is None:
+            self.close(kill=True)
+            return False, f"ERROR dbt build timed out after {timeout:.0f}s"
+        if not line:
+            code = self.proc.wait(10)
+            self.proc = None
+            return False, f"ERROR dbt worker exited with code {code} during the build"
+        reply = json.loads(line)
+        self.builds += 1
+        if reply["fatal"] or self.builds >= self.max_builds:
+            self.close()
+        return bool(reply["success"]), str(reply["output"])
+
+    def _start(self) -> None:
+        self.builds = 0
+        self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "loader.dbt_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=dbt_env(self.settings), cwd=project_root(),
+        )
+
+    def _read_reply(self, timeout: float) -> bytes | None:
+        """One reply line; b"" when the worker died, None on timeout."""
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        buf = bytearray()
+        while not buf.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    return b""
+                buf += chunk
+        return bytes(buf)
+
+    def close(self, *, kill: bool = False) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if kill:
+            proc.kill()
+        elif proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # EOF: the worker exits after its current request
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome:
+    """`dbt build` under the cluster-wide lock, in `worker` if given, else in a fresh
+    subprocess; failures are reported, never raised."""
+    started = time.perf_counter()
+    cmd = build_command(settings)
     with db.connect(settings, autocommit=True, application_name="salespipe-dbt-lock") as conn:
         conn.execute("select pg_advisory_lock(%s)", (DBT_LOCK_ID,))
         try:
-            proc = subprocess.run(  # noqa: S603 - fixed argv
-                cmd, env=dbt_env(settings), capture_output=True, text=True,
-                timeout=DBT_TIMEOUT_S, cwd=project_root(),
-            )
-            success, output = proc.returncode == 0, proc.stdout + proc.stderr
-        except subprocess.TimeoutExpired as exc:
-            success, output = False, f"ERROR dbt build timed out after {exc.timeout}s"
+            if worker is not None:
+                success, output = worker.invoke(cmd[1:], DBT_TIMEOUT_S)
+            else:
+                success, output = _run_subprocess(settings, cmd)
         finally:
             with contextlib.suppress(psycopg.Error):  # a dropped session releases it anyway
                 conn.execute("select pg_advisory_unlock(%s)", (DBT_LOCK_ID,))
@@ -81,3 +165,14 @@ def run_build(settings: Settings) -> DbtOutcome:
     log.log(level, "event=dbt_build success=%s seconds=%.1f summary=%r", outcome.success,
             outcome.seconds, outcome.summary)
     return outcome
+
+
+def _run_subprocess(settings: Settings, cmd: list[str]) -> tuple[bool, str]:
+    try:
+        proc = subprocess.run(  # noqa: S603 - fixed argv
+            cmd, env=dbt_env(settings), capture_output=True, text=True,
+            timeout=DBT_TIMEOUT_S, cwd=project_root(),
+        )
+    except subprocess.TimeoutExpired as exc:
+        return False, f"ERROR dbt build timed out after {exc.timeout}s"
+    return proc.returncode == 0, proc.stdout + proc.stderr

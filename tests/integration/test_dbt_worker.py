@@ -1,0 +1,100 @@
+"""The loader's warm dbt worker, with the real dbt against the real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from loader.dbt import DbtWorker, build_command, run_build
+from salespipe import db
+from tests.integration.dbt_support import RawFile, insert_raw, sale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child stays a zombie until reaped; /proc says which.
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().split()[2] != "Z"
+
+
+def _add_day(settings, day: str, sale_id: str) -> None:
+    with db.connect(settings, autocommit=True) as conn:
+        insert_raw(conn, RawFile(key=f"incoming/{day}.csv", etag=sale_id,
+                                 modified_at=dt.datetime.now(dt.UTC),
+                                 rows=[sale(sale_id, day=day)]))
+
+
+def _days(settings) -> list[dt.date]:
+    with db.connect(settings, autocommit=True) as conn:
+        rows = conn.execute("select sale_date from marts.kpi_daily_sales order by 1").fetchall()
+    return [r[0] for r in rows]
+
+
+@pytest.fixture
+def transform(world):
+    return world.settings.for_component("transform")
+
+
+def test_one_worker_serves_consecutive_builds_on_fresh_data(world, transform):
+    worker = DbtWorker(transform)
+    try:
+        _add_day(world.settings, "2026-03-01", "W-1")
+        first = run_build(transform, worker)
+        pid = worker.proc.pid
+        _add_day(world.settings, "2026-03-02", "W-2")
+        second = run_build(transform, worker)
+        assert first.success and second.success, (first.summary, second.summary)
+        assert "Done. PASS=" in second.summary
+        assert worker.proc is not None and worker.proc.pid == pid  # no new process
+        assert worker.builds == 2
+        assert _days(world.settings) == [dt.date(2026, 3, 1), dt.date(2026, 3, 2)]
+    finally:
+        worker.close()
+    assert not _alive(pid)
+
+
+def test_worker_is_replaced_after_max_builds(world, transform):
+    worker = DbtWorker(transform, max_builds=1)
+    try:
+        assert run_build(transform, worker).success
+        assert worker.proc is None  # recycled right after its one build
+        assert run_build(transform, worker).success
+        assert worker.proc is None
+    finally:
+        worker.close()
+
+
+def test_timeout_kills_the_worker_and_the_next_build_starts_a_new_one(world, transform):
+    worker = DbtWorker(transform)
+    try:
+        success, output = worker.invoke(build_command(transform)[1:], timeout=0.2)
+        assert not success and "timed out after" in output
+        assert worker.proc is None
+        outcome = run_build(transform, worker)
+        assert outcome.success, outcome.summary
+    finally:
+        worker.close()
+
+
+def test_worker_killed_mid_build_is_reported_and_replaced(world, transform):
+    worker = DbtWorker(transform)
+    try:
+        assert run_build(transform, worker).success  # warm
+        pid = worker.proc.pid
+        threading.Timer(0.5, os.kill, (pid, signal.SIGKILL)).start()
+        started = time.monotonic()
+        success, output = worker.invoke(build_command(transform)[1:] + ["--threads", "1"], 120)
+        assert time.monotonic() - started < 60
+        assert not success and "worker exited" in output
+        outcome = run_build(transform, worker)
+        assert outcome.success and worker.proc.pid != pid
+    finally:
+        worker.close()

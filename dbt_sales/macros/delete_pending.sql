@@ -18,8 +18,7 @@
 
 
 {#- Post-hook: an index for the dashboard's and the incremental runs' lookups. (The
-    incremental models also `analyze` themselves in a post-hook: the next model plans its
-    joins on the rows just written, before autovacuum would get to them.) -#}
+    incremental models also refresh their statistics when they grew, see analyze_if_grown.) -#}
 {% macro create_index(columns) -%}
     create index if not exists {{ this.identifier }}__{{ columns | join('__') }}_idx
         on {{ this }} ({{ columns | join(', ') }})

@@ -1,17 +1,15 @@
 {#- The fct_sales rows a kpi_* mart aggregates: all of them on a full build; on an incremental
     build only the days of the change-log batches newer than the mart's watermark (whole
-    days, so day-level ratios and ranks stay exact). Pair with pre_hook delete_pending('sale_date'). -#}
+    days, so day-level ratios and ranks stay exact), as date literals (see date_list).
+    Pair with pre_hook delete_pending('sale_date'). -#}
 {% macro sales_of_pending_days() -%}
     {#- resolved outside the branch so dbt records the dependency at parse time -#}
     {%- set changes = ref('int_sales__changes') -%}
     select * from {{ ref('fct_sales') }}
     {%- if is_incremental() %}
-    where sale_date in (
-        select changes.sale_date
-        from {{ changes }} as changes
-        where changes.batch_at > {{ batch_watermark() }}
-            and changes.sale_date is not null
-    )
+    where sale_date in {{ date_list(
+        'select sale_date from ' ~ changes ~ ' where batch_at > ' ~ batch_watermark()
+        ~ ' and sale_date is not null', changes) }}
     {%- endif %}
 {%- endmacro %}
 

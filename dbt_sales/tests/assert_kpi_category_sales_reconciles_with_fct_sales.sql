@@ -1,23 +1,17 @@
 -- Categories add up to fct_sales per day, and each day's shares sum to 1 (within rounding).
 with
 
-days as (
-
-    {{ reconcile_days() }}
-
-),
-
 fct_sales as (
 
     select * from {{ ref('fct_sales') }}
-    where sale_date in (select sale_date from days) and not is_canceled
+    where sale_date in {{ reconcile_days() }} and not is_canceled
 
 ),
 
 mart as (
 
     select * from {{ ref('kpi_category_sales') }}
-    where sale_date in (select sale_date from days)
+    where sale_date in {{ reconcile_days() }}
 
 ),
 

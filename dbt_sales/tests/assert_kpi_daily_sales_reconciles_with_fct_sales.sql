@@ -1,23 +1,17 @@
 -- Every day's KPIs equal an independent aggregate of fct_sales (canceled excluded).
 with
 
-days as (
-
-    {{ reconcile_days() }}
-
-),
-
 fct_sales as (
 
     select * from {{ ref('fct_sales') }}
-    where sale_date in (select sale_date from days)
+    where sale_date in {{ reconcile_days() }}
 
 ),
 
 mart as (
 
     select * from {{ ref('kpi_daily_sales') }}
-    where sale_date in (select sale_date from days)
+    where sale_date in {{ reconcile_days() }}
 
 ),
 

@@ -1,23 +1,17 @@
 -- Products add up to fct_sales per day; rank 1 is the day's highest units_sold.
 with
 
-days as (
-
-    {{ reconcile_days() }}
-
-),
-
 fct_sales as (
 
     select * from {{ ref('fct_sales') }}
-    where sale_date in (select sale_date from days) and not is_canceled
+    where sale_date in {{ reconcile_days() }} and not is_canceled
 
 ),
 
 mart as (
 
     select * from {{ ref('kpi_product_sales') }}
-    where sale_date in (select sale_date from days)
+    where sale_date in {{ reconcile_days() }}
 
 ),
 

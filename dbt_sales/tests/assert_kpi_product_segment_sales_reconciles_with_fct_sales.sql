@@ -1,23 +1,17 @@
 -- Product segments (region x channel x product) add up to fct_sales per day.
 with
 
-days as (
-
-    {{ reconcile_days() }}
-
-),
-
 fct_sales as (
 
     select * from {{ ref('fct_sales') }}
-    where sale_date in (select sale_date from days) and not is_canceled
+    where sale_date in {{ reconcile_days() }} and not is_canceled
 
 ),
 
 mart as (
 
     select * from {{ ref('kpi_product_segment_sales') }}
-    where sale_date in (select sale_date from days)
+    where sale_date in {{ reconcile_days() }}
 
 ),
 

@@ -7,7 +7,7 @@
         materialized='incremental',
         incremental_strategy='append',
         post_hook=[
-            "analyze {{ this }}",
+            "{{ analyze_if_grown() }}",
             "{{ create_index(['file_id']) }}",
             "{{ create_index(['batch_at']) }}",
         ],

@@ -20,7 +20,7 @@
         materialized='incremental',
         incremental_strategy='append',
         post_hook=[
-            "analyze {{ this }}",
+            "{{ analyze_if_grown() }}",
             "{{ create_index(['batch_at']) }}",
         ],
     )

@@ -18,7 +18,7 @@
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_pending('sale_id') }}",
         post_hook=[
-            "analyze {{ this }}",
+            "{{ analyze_if_grown() }}",
             "{{ create_index(['sale_date']) }}",
             "{{ create_index(['_batch_at']) }}",
         ],
@@ -36,7 +36,10 @@ pending_changes as (
 
 ),
 
-files as (
+{#- Materialized, i.e. computed once: inlined, the planner re-evaluated them for every
+    affected sale_id whenever stale statistics made the batch look like one row (6 s for a
+    10,000-row batch instead of 0.3 s). -#}
+files as materialized (
 
     select * from {{ ref('stg_raw__files') }}
 
@@ -50,7 +53,7 @@ affected_sale_ids as (
 
 ),
 
-batch as (
+batch as materialized (
 
     select max(batch_at) as batch_at
     from pending_changes

@@ -3,16 +3,24 @@
     inserts their fresh version (append). Deleting first, rather than relying on
     delete+insert by unique key, is what makes a sale that only existed in a superseded
     object version, or a day left without sales, disappear. Runs in the model's transaction
-    and reads the same watermark as the model body (see batch_watermark). -#}
+    and reads the same watermark as the model body (see batch_watermark). Days are written
+    as literals (see date_list): against a subquery the planner, misled about the size of
+    the pending batch, re-scanned the change log for every row of the mart. -#}
 {% macro delete_pending(column) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where {{ column }} in (
+        {%- set changes = ref('int_sales__changes') -%}
+        {%- set pending -%}
             select changes.{{ column }}
-            from {{ ref('int_sales__changes') }} as changes
+            from {{ changes }} as changes
             where changes.batch_at > {{ batch_watermark() }}
                 and changes.{{ column }} is not null
-        )
+        {%- endset -%}
+        delete from {{ this }}
+        {%- if column == 'sale_date' %}
+        where sale_date in {{ date_list(pending, changes) }}
+        {%- else %}
+        where {{ column }} in ({{ pending }})
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

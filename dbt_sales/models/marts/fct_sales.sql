@@ -3,10 +3,12 @@
 
     Incremental without reading history: the pre-hook deletes every sale_id of the change-log
     batches newer than this table's newest `_batch_at`; the body re-resolves exactly those
-    sale_ids from raw (index lookups) and appends the winners. A sale_id with no current row
+    sale_ids from raw (index lookups; one hash join for a backfill, see join_sale_rows) and
+    appends the winners. A sale_id with no current row
     left stays deleted. A full refresh builds from stg_raw__sales and gives the same rows. -#}
 
 -- depends_on: {{ ref('int_sales__changes') }}
+-- depends_on: {{ ref('int_file_batches') }}
 -- depends_on: {{ ref('stg_raw__sale_rows') }}
 -- depends_on: {{ ref('stg_raw__files') }}
 -- depends_on: {{ ref('stg_raw__sales') }}
@@ -67,9 +69,7 @@ current_rows as (
         files.source_key as _source_key,
         files.loaded_at as _loaded_at
     from affected_sale_ids
-    cross join lateral (
-        {{ rows_of_sale('affected_sale_ids.sale_id') }}
-    ) as sale_rows
+    {{ join_sale_rows('sale_id', 'affected_sale_ids.sale_id', lookups_pay_off(batch_watermark())) }}
     inner join files
         on files.file_id = sale_rows._file_id
     where files.is_current_version

@@ -82,7 +82,7 @@ def render(r: dict[str, Any]) -> str:
           f"({h['large_build_s']:.1f} s vs {h['small_build_s']:.1f} s)."
           for h in r.get("dbt_scale_history", [])],
         "",
-        "Reproduce: `make bench` (everything, ~20 min) or "
+        "Reproduce: `make bench` (everything, ~8 min here) or "
         "`.venv/bin/python -m benchmarks.run --only loader|freshness` (one section).",
         "",
     ]

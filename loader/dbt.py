@@ -106,7 +106,8 @@ class DbtWorker:
         self.builds = 0
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
             [sys.executable, "-m", "loader.dbt_worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=dbt_env(self.settings), cwd=project_root(),
+            stdout=subprocess.PIPE, cwd=project_root(),
+            env={**dbt_env(self.settings), "SALESPIPE_DBT_WORKER_PARENT": str(os.getpid())},
         )
 
     def _read_reply(self, timeout: float) -> bytes | None:

@@ -14,12 +14,16 @@ EOF on stdin ends the process.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import signal
 import sys
 import tempfile
 from typing import Any
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _invoke(runner_cls: Any, args: list[str]) -> tuple[bool, bool, str]:
@@ -49,7 +53,18 @@ def _invoke(runner_cls: Any, args: list[str]) -> tuple[bool, bool, str]:
     return success, error is not None, output
 
 
+def _die_with_parent(parent: int) -> None:
+    """If the loader is killed outright, stop too (SIGTERM), even mid-build: its advisory
+    lock is gone, so a restarted loader could otherwise build beside this process. dbt's
+    open transaction rolls back; the next build catches up from the watermarks."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the loader died before prctl took effect
+        os._exit(1)
+
+
 def main() -> None:
+    _die_with_parent(int(os.environ.get("SALESPIPE_DBT_WORKER_PARENT", os.getppid())))
     # Ctrl-C reaches the whole process group; the loader owns shutdown and ends this process
     # by closing its stdin once the current build is over.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from loader.dbt import DbtWorker, build_command, run_build
 from salespipe import db
 from tests.integration.dbt_support import RawFile, insert_raw, sale
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _alive(pid: int) -> bool:
@@ -98,3 +103,34 @@ def test_worker_killed_mid_build_is_reported_and_replaced(world, transform):
         assert outcome.success and worker.proc.pid != pid
     finally:
         worker.close()
+
+
+def test_worker_does_not_outlive_a_killed_loader(world, transform):
+    """SIGKILL the loader while its worker is busy (a 60 s query): the worker goes too,
+    instead of finishing work nobody holds the build lock for."""
+    script = (
+        "import threading, time\n"
+        "from loader.dbt import DbtWorker, dbt_command\n"
+        "from salespipe.settings import load_settings\n"
+        "s = load_settings().for_component('transform')\n"
+        "w = DbtWorker(s)\n"
+        "args = dbt_command(s, 'show', '--inline', 'select pg_sleep(60) as x')[1:]\n"
+        "threading.Thread(target=w.invoke, args=(args, 120), daemon=True).start()\n"
+        "time.sleep(0.5)\n"
+        "print(w.proc.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], env=world.env,
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        worker_pid = int(parent.stdout.readline())
+        time.sleep(4)  # dbt has parsed and is waiting on the query
+        assert _alive(worker_pid)
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 15
+        while _alive(worker_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker_pid)
+    finally:
+        parent.kill()

@@ -59,6 +59,21 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="salespipe-bench-"))
         self.env = {**os.environ, **self.settings.as_env()}
 
+    def close(self) -> None:
+        """Leave nothing behind: a full run writes ~10 GB into PostgreSQL and ~2 GB of
+        objects into the (in-memory) S3 server."""
+        import shutil
+
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.settings.BUCKET_NAME):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                self.s3.delete_objects(Bucket=self.settings.BUCKET_NAME,
+                                       Delete={"Objects": keys})
+        self.s3.delete_bucket(Bucket=self.settings.BUCKET_NAME)
+        db.drop_database(self.settings, self.settings.POSTGRES_DB)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
     def make_file(self, day: dt.date, rows: int, seed: int) -> Path:
         path = self.tmp / f"{day}_{rows}_{seed}.csv"
         with open(path, "wb") as fh:
@@ -311,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
+    try:
+        return _run(args, sizes, b)
+    finally:
+        b.close()
+
+
+def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     results: dict[str, Any] = {"machine": machine(), "smoke": args.smoke, "sizes": sizes}
     started = time.perf_counter()
     if args.only:
@@ -334,8 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     results["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"])
     print("dbt and dashboard at scale ...", flush=True)
     b2 = Bench(args.smoke)  # a clean warehouse for the scale test
-    results["dbt_scale"] = bench_dbt_scale(b2, sizes["small"], sizes["large"],
-                                           sizes["file_rows"], sizes["inc"])
+    try:
+        results["dbt_scale"] = bench_dbt_scale(b2, sizes["small"], sizes["large"],
+                                               sizes["file_rows"], sizes["inc"])
+    finally:
+        b2.close()
     results["bench_seconds"] = time.perf_counter() - started
     for section, label in CURRENT.items():
         results[section]["label"] = label

@@ -88,3 +88,12 @@ def ensure_database(settings: Settings, dbname: str) -> None:
         exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+
+
+def drop_database(settings: Settings, dbname: str) -> None:
+    """Drop a scratch database (the benchmark's worlds), disconnecting whoever is still on it."""
+    from psycopg import sql
+
+    with connect(settings, dbname="postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(dbname)))

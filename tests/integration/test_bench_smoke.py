@@ -11,8 +11,16 @@ pytestmark = pytest.mark.integration
 
 def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     from benchmarks.run import main
+    from salespipe import db
 
+    def scratch():
+        with db.connect(base_settings, dbname="postgres", autocommit=True) as conn:
+            return {r[0] for r in conn.execute(
+                "select datname from pg_database where datname like 'bench\\_%'")}
+
+    before = scratch()
     assert main(["--smoke", "--out", str(tmp_path)]) == 0
+    assert scratch() == before  # its two warehouses are dropped at the end
     figures = json.loads((tmp_path / "benchmarks.json").read_text())
     assert figures["loader"]["rows"] == 5_000
     assert figures["loader"]["speedup"] > 0 and figures["loader"]["peak_rss_mb"] > 0

@@ -78,24 +78,34 @@ class DbtWorker:
         self.max_builds = max_builds
         self.builds = 0
         self.proc: subprocess.Popen[bytes] | None = None
+        self._buffer = bytearray()
 
     def invoke(self, args: list[str], timeout: float) -> tuple[bool, str]:
-        if self.proc is None or self.proc.poll() is not None:
-            self._start()
-        assert self.proc is not None and self.proc.stdin is not None
-        try:
-            self.proc.stdin.write((json.dumps({"args": args}) + "\n").encode())
-            self.proc.stdin.flush()
-            line = self._read_reply(timeout)
-        except BrokenPipeError:
-            line = b""
+        """Run one dbt command in the worker. A worker that dies before it accepts the
+        request (it died while idle, e.g. killed by the OOM killer) is replaced and the
+        request sent once more, which is safe because builds are idempotent; one that dies
+        after accepting it is reported as a failed build."""
+        for attempt in (1, 2):
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            assert self.proc is not None and self.proc.stdin is not None
+            try:
+                self.proc.stdin.write((json.dumps({"args": args}) + "\n").encode())
+                self.proc.stdin.flush()
+                accepted = self._read_line(timeout)
+            except BrokenPipeError:
+                accepted = b""
+            if accepted == b"" and attempt == 1:
+                log.warning("event=dbt_worker_lost code=%s action=replace_and_retry",
+                            self._reap())
+                continue
+            line = self._read_line(timeout) if accepted else accepted
+            break
         if line is None:
             self.close(kill=True)
             return False, f"ERROR dbt build timed out after {timeout:.0f}s"
         if not line:
-            code = self.proc.wait(10)
-            self.proc = None
-            return False, f"ERROR dbt worker exited with code {code} during the build"
+            return False, f"ERROR dbt worker exited with code {self._reap()} during the build"
         reply = json.loads(line)
         self.builds += 1
         if reply["fatal"] or self.builds >= self.max_builds:
@@ -104,19 +114,28 @@ class DbtWorker:
 
     def _start(self) -> None:
         self.builds = 0
+        self._buffer = bytearray()
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
             [sys.executable, "-m", "loader.dbt_worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, cwd=project_root(),
             env={**dbt_env(self.settings), "SALESPIPE_DBT_WORKER_PARENT": str(os.getpid())},
         )
 
-    def _read_reply(self, timeout: float) -> bytes | None:
-        """One reply line; b"" when the worker died, None on timeout."""
+    def _reap(self) -> int | None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        code = proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        return code
+
+    def _read_line(self, timeout: float) -> bytes | None:
+        """The worker's next line; b"" when it died, None on timeout."""
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
-        buf = bytearray()
-        while not buf.endswith(b"\n"):
+        while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
@@ -125,8 +144,10 @@ class DbtWorker:
                 chunk = os.read(fd, 1 << 16)
                 if not chunk:
                     return b""
-                buf += chunk
-        return bytes(buf)
+                self._buffer += chunk
+        line, _, rest = bytes(self._buffer).partition(b"\n")
+        self._buffer = bytearray(rest)
+        return line + b"\n"
 
     def close(self, *, kill: bool = False) -> None:
         proc, self.proc = self.proc, None

@@ -6,8 +6,8 @@ each request with `dbtRunner`, strictly one after another (dbt's global state ru
 concurrent invocations, FIELD_NOTES). The loader recycles it after a fixed number of builds
 and after any crash, so state leaking between invocations cannot pile up.
 
-Protocol: a JSON line `{"args": [...]}` on stdin; a JSON line
-`{"success": bool, "fatal": bool, "output": str}` on the stdout the process started with.
+Protocol: a JSON line `{"args": [...]}` on stdin; on the stdout the process started with,
+`{"accepted": true}` at once, then `{"success": bool, "fatal": bool, "output": str}`.
 dbt's own console output (fd 1 and 2 while a request runs) is captured into `output`.
 EOF on stdin ends the process.
 """
@@ -75,6 +75,7 @@ def main() -> None:
         if not line.strip():
             continue
         args = json.loads(line)["args"]
+        replies.write(json.dumps({"accepted": True}) + "\n")
         success, fatal, output = _invoke(dbtRunner, args)
         replies.write(json.dumps({"success": success, "fatal": fatal, "output": output}) + "\n")
 

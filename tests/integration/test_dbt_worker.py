@@ -105,6 +105,22 @@ def test_worker_killed_mid_build_is_reported_and_replaced(world, transform):
         worker.close()
 
 
+def test_worker_found_dead_when_a_build_is_sent_is_replaced_and_the_build_runs(world,
+                                                                               transform):
+    worker = DbtWorker(transform)
+    try:
+        assert run_build(transform, worker).success
+        dead = worker.proc
+        os.kill(dead.pid, signal.SIGKILL)
+        os.waitid(os.P_PID, dead.pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+        dead.poll = lambda: None  # as if it died between the liveness check and the write
+        outcome = run_build(transform, worker)
+        assert outcome.success, outcome.summary
+        assert worker.proc is not None and worker.proc.pid != dead.pid
+    finally:
+        worker.close()
+
+
 def test_worker_does_not_outlive_a_killed_loader(world, transform):
     """SIGKILL the loader while its worker is busy (a 60 s query): the worker goes too,
     instead of finishing work nobody holds the build lock for."""

@@ -107,20 +107,27 @@ def test_failing_dbt_build_keeps_data_reports_and_recovers(world, tmp_path):
     failing = project / "tests" / "assert_no_poison_sale.sql"
     failing.write_text("select * from {{ ref('fct_sales') }} where sale_id = 'POISON'\n")
     env = dict(world.env, DBT_PROJECT_DIR=str(project))
-    put_and_announce(world, "incoming/poison.csv", to_csv([sale("POISON"), sale("OK-1")]))
+    put_and_announce(world, "incoming/first.csv", to_csv([sale("OK-0", day="2026-02-28")]))
     loader = subprocess.Popen(loader_cmd(world), env=env, stderr=subprocess.PIPE, text=True)
     try:
         def dbt_reported() -> list[dict]:
             return [json.loads(m.value())["dbt"] for m in consume_all(world, world.loads_topic, 5)
                     if json.loads(m.value())["dbt"]]
 
+        wait_for(lambda: any(d["success"] for d in dbt_reported()), timeout=240)  # marts exist
+        put_and_announce(world, "incoming/poison.csv", to_csv([sale("POISON"), sale("OK-1")]))
         wait_for(lambda: any(not d["success"] for d in dbt_reported()), timeout=240)
-        assert query(world, "select count(*) from raw.sales")[0][0] == 2  # loaded data stays
+        assert query(world, "select count(*) from raw.sales")[0][0] == 3  # loaded data stays
         failing.unlink()  # the fix lands; the pending build is retried
-        put_and_announce(world, "incoming/next.csv", to_csv([sale("OK-2")]))
+        put_and_announce(world, "incoming/next.csv", to_csv([sale("OK-2", day="2026-03-02")]))
         wait_for(lambda: dbt_reported()[-1]["success"], timeout=240)
     finally:
         logs = stop_loader(loader)
     assert "event=dbt_build success=False" in logs
     got = query(world, "select count(*) from marts.fct_sales")[0][0]
-    assert got == 3
+    assert got == 4
+    # The KPI marts the failed build skipped catch up on its day too: the change log kept
+    # the changes they had not applied yet.
+    assert query(world, "select sale_date::text, transactions from marts.kpi_daily_sales "
+                        "order by 1") == [("2026-02-28", 1), ("2026-03-01", 2),
+                                          ("2026-03-02", 1)]

@@ -1,0 +1,39 @@
+{#- on-run-end: delete the change-log rows every consumer has already applied, so
+    int_sales__changes stays as small as the work still pending instead of growing by one
+    row per sale forever.
+
+    Consumers are found in the graph (every model that depends on int_sales__changes), so a
+    new mart is covered without editing this macro. A consumer's position is the newest
+    `_batch_at` it wrote; an empty or missing consumer has applied nothing, and then nothing
+    is pruned. The newest batch's marker row (sale_id null) always stays: it is the change
+    log's own watermark. A killed run never gets here and prunes nothing. -#}
+{% macro prune_change_log() -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set log_node = graph.nodes.values() | selectattr('name', 'equalto', 'int_sales__changes')
+        | first -%}
+    {%- set change_log = adapter.get_relation(
+        database=log_node.database, schema=log_node.schema, identifier=log_node.alias) -%}
+    {%- if change_log is none -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set positions = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and log_node.unique_id in node.depends_on.nodes -%}
+            {%- set consumer = adapter.get_relation(
+                database=node.database, schema=node.schema, identifier=node.alias) -%}
+            {%- if consumer is none -%}
+                {{- return('') -}}
+            {%- endif -%}
+            {%- do positions.append(
+                "select coalesce(max(_batch_at), '-infinity') as applied from " ~ consumer) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if positions | length == 0 -%}
+        {{- return('') -}}
+    {%- endif -%}
+    delete from {{ change_log }}
+    where batch_at <= (select min(applied) from ({{ positions | join(' union all ') }}) as consumers)
+        and (sale_id is not null or batch_at < (select max(batch_at) from {{ change_log }}))
+{%- endmacro %}

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test test-unit bench lint services-up down browser docs clean
+.PHONY: install run test test-unit bench lint services-up down browser docs clean screenshot
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ test-unit: install
 
 bench: install services-up
 	$(BIN)/python -m benchmarks.run
+
+screenshot: install browser services-up
+	SALESPIPE_UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/e2e -k screenshot
 
 lint: install
 	$(BIN)/ruff check .

@@ -85,6 +85,7 @@ class DbtWorker:
         request (it died while idle, e.g. killed by the OOM killer) is replaced and the
         request sent once more, which is safe because builds are idempotent; one that dies
         after accepting it is reported as a failed build."""
+        deadline = time.monotonic() + timeout
         for attempt in (1, 2):
             if self.proc is None or self.proc.poll() is not None:
                 self._start()
@@ -92,14 +93,14 @@ class DbtWorker:
             try:
                 self.proc.stdin.write((json.dumps({"args": args}) + "\n").encode())
                 self.proc.stdin.flush()
-                accepted = self._read_line(timeout)
+                accepted = self._read_line(deadline)
             except BrokenPipeError:
                 accepted = b""
             if accepted == b"" and attempt == 1:
                 log.warning("event=dbt_worker_lost code=%s action=replace_and_retry",
                             self._reap())
                 continue
-            line = self._read_line(timeout) if accepted else accepted
+            line = self._read_line(deadline) if accepted else accepted
             break
         if line is None:
             self.close(kill=True)
@@ -130,11 +131,10 @@ class DbtWorker:
             proc.stdout.close()
         return code
 
-    def _read_line(self, timeout: float) -> bytes | None:
-        """The worker's next line; b"" when it died, None on timeout."""
+    def _read_line(self, deadline: float) -> bytes | None:
+        """The worker's next line; b"" when it died, None when `deadline` passed."""
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -150,7 +150,7 @@ class DbtWorker:
         return line + b"\n"
 
     def close(self, *, kill: bool = False) -> None:
-        proc, self.proc = self.proc, None
+        proc = self.proc
         if proc is None:
             return
         if kill:
@@ -162,9 +162,7 @@ class DbtWorker:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+        self._reap()
 
 
 def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome:

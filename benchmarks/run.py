@@ -269,9 +269,14 @@ def _to_psycopg(sql: str) -> str:
 def bench_apptest(b: Bench) -> float:
     from streamlit.testing.v1 import AppTest
 
-    os.environ.update(b.env)
-    at = AppTest.from_file(str(project_root() / "dashboard" / "app.py"), default_timeout=60)
-    seconds, _ = timed(at.run)
+    saved = dict(os.environ)
+    os.environ.update(b.env)  # the app reads its settings from the environment
+    try:
+        at = AppTest.from_file(str(project_root() / "dashboard" / "app.py"), default_timeout=60)
+        seconds, _ = timed(at.run)
+    finally:  # the bench's world is dropped at the end: leave no pointer to it behind
+        os.environ.clear()
+        os.environ.update(saved)
     if at.exception:
         raise RuntimeError(f"dashboard raised: {at.exception}")
     return seconds

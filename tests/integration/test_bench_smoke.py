@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -18,9 +19,13 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
             return {r[0] for r in conn.execute(
                 "select datname from pg_database where datname like 'bench\\_%'")}
 
-    before = scratch()
+    def pointers():
+        return {name: os.environ.get(name) for name in base_settings.as_env()}
+
+    before, environ = scratch(), pointers()
     assert main(["--smoke", "--out", str(tmp_path)]) == 0
     assert scratch() == before  # its two warehouses are dropped at the end
+    assert pointers() == environ  # and this process's settings do not point at them
     figures = json.loads((tmp_path / "benchmarks.json").read_text())
     assert figures["loader"]["rows"] == 5_000
     assert figures["loader"]["speedup"] > 0 and figures["loader"]["peak_rss_mb"] > 0

@@ -20,6 +20,33 @@
 {%- endmacro %}
 
 
+{#- The input CTEs every kpi_* mart starts with (end with a comma, so the mart's own CTEs
+    follow): `sales` (the pending days of fct_sales, canceled included), `fct_watermark`
+    (the stamp to write) and, unless `counted=false`, `counted_sales` (canceled left out). -#}
+{% macro kpi_inputs(counted=true) -%}
+sales as (
+
+    {{ sales_of_pending_days() }}
+
+),
+
+fct_watermark as (
+
+    {{ fct_sales_watermark() }}
+
+),
+{%- if counted %}
+
+counted_sales as (
+
+    select * from sales
+    where not is_canceled
+
+),
+{%- endif %}
+{%- endmacro %}
+
+
 {#- Config shared by the day-incremental kpi_* marts. -#}
 {% macro kpi_incremental_config() -%}
     {{ config(

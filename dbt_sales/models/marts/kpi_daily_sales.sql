@@ -2,17 +2,7 @@
 
 with
 
-sales as (
-
-    {{ sales_of_pending_days() }}
-
-),
-
-fct_watermark as (
-
-    {{ fct_sales_watermark() }}
-
-),
+{{ kpi_inputs(counted=false) }}
 
 daily as (
 

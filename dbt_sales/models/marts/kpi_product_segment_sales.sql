@@ -2,24 +2,7 @@
 
 with
 
-sales as (
-
-    {{ sales_of_pending_days() }}
-
-),
-
-fct_watermark as (
-
-    {{ fct_sales_watermark() }}
-
-),
-
-counted_sales as (
-
-    select * from sales
-    where not is_canceled
-
-),
+{{ kpi_inputs() }}
 
 by_product_segment as (
 

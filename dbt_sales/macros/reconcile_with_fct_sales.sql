@@ -7,12 +7,13 @@
     Returns one row per mismatch: sale_date, the keys, and problem = 'row'. -#}
 {% macro reconcile_with_fct_sales(mart, keys, measures, active_only=true) -%}
     {%- set grain = ['sale_date'] + keys -%}
+    {%- set days = reconcile_days() -%}  {#- read once: it queries the warehouse -#}
     with
 
     fct as (
 
         select * from {{ ref('fct_sales') }}
-        where sale_date in {{ reconcile_days() }}
+        where sale_date in {{ days }}
         {%- if active_only %} and not is_canceled{% endif %}
 
     ),
@@ -20,7 +21,7 @@
     mart as (
 
         select * from {{ ref(mart) }}
-        where sale_date in {{ reconcile_days() }}
+        where sale_date in {{ days }}
 
     ),
 

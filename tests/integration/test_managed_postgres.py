@@ -203,3 +203,17 @@ def test_without_createrole_roles_an_administrator_granted_are_enough(base_setti
     dashboard = managed_world(env).settings.for_component("dashboard")
     with psycopg.connect(**dashboard.pg_connect_kwargs(), autocommit=True) as conn:
         assert conn.execute("select current_user").fetchone() == ("salespipe_dashboard",)
+
+
+def test_loader_before_the_roles_exist_says_to_migrate_in_one_line(base_settings, pg15):
+    cluster = pg15()
+    login = cluster.app_login()
+    env = managed_env(base_settings, login, f"t-managed-{uuid.uuid4().hex[:8]}")
+
+    load = salespipe(env, "load", "--exit-when-idle", "1", timeout=120)
+
+    assert load.returncode == 1
+    assert error_lines(load) == [
+        "salespipe load: error: the login 'app' cannot act as salespipe_loader (role "
+        "\"salespipe_loader\" does not exist): run `salespipe migrate` (or `salespipe services "
+        "up`) first, which creates the roles and grants them to POSTGRES_USER"]

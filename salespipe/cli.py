@@ -89,7 +89,7 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
     from salespipe.dbt_docs import serve_docs
 
-    return serve_docs(settings, port=args.port, host=args.host)
+    return serve_docs(settings, port=args.port, host=args.host, wait=args.wait_for_marts)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -155,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("docs", help="generate and serve the dbt docs site")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    s.add_argument("--wait-for-marts", action="store_true",
+                   help="wait for the first completed dbt build before generating the site")
     s.set_defaults(func=_docs)
 
     s = sub.add_parser("run", help="everything in one foreground command (Ctrl-C stops it)")

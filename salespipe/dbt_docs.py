@@ -2,14 +2,56 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
+import time
+
+import psycopg
 
 from loader.dbt import dbt_command, dbt_env
+from salespipe import db
 from salespipe.settings import Settings, project_root
 
+log = logging.getLogger("salespipe.docs")
 
-def serve_docs(settings: Settings, *, port: int, host: str = "127.0.0.1") -> int:
+WAIT_POLL_SECONDS = 3.0
+
+# `marts.dbt_runs` gets its row only after every mart and its tests succeeded.
+_BUILT = "select to_regclass('marts.dbt_runs') is not null"
+_HAS_RUN = "select exists (select 1 from marts.dbt_runs)"
+
+
+def marts_built(settings: Settings) -> bool:
+    """True once a dbt build has completed in this database (False while unreachable)."""
+    try:
+        with db.connect(settings, autocommit=True, application_name="salespipe-docs") as conn:
+            row = conn.execute(_BUILT).fetchone()
+            if not row or not row[0]:
+                return False
+            row = conn.execute(_HAS_RUN).fetchone()
+            return bool(row and row[0])
+    except psycopg.OperationalError:
+        return False
+
+
+def wait_for_marts(settings: Settings, *, poll_seconds: float = WAIT_POLL_SECONDS) -> None:
+    """Block until the first build finished: the docs catalog lists only the relations that
+    exist when it is generated, so generating earlier would describe no mart at all."""
+    logged = False
+    while not marts_built(settings):
+        if not logged:
+            log.info("event=docs_waiting reason=no_completed_dbt_build_yet")
+            logged = True
+        time.sleep(poll_seconds)
+    if logged:
+        log.info("event=docs_marts_ready")
+
+
+def serve_docs(settings: Settings, *, port: int, host: str = "127.0.0.1",
+               wait: bool = False) -> int:
+    if wait:
+        wait_for_marts(settings)
     env = dbt_env(settings)
     subprocess.run(dbt_command(settings, "docs", "generate"), env=env, check=True,  # noqa: S603
                    cwd=project_root())

@@ -78,7 +78,8 @@ class Selection:
 
 def database_key(settings: Settings) -> str:
     """Identifies the database in cache keys; deliberately without the password."""
-    return f"{settings.pg_user}@{settings.pg_host}:{settings.pg_port}/{settings.pg_db}"
+    role = f" as {settings.pg_role}" if settings.pg_role else ""
+    return f"{settings.pg_user}@{settings.pg_host}:{settings.pg_port}/{settings.pg_db}{role}"
 
 
 @st.cache_resource(show_spinner=False)
@@ -92,8 +93,8 @@ def _engine(key: str, _settings: Settings) -> Engine:
             "connect_timeout": _CONNECT_TIMEOUT_SECONDS,
             "application_name": "salespipe-dashboard",
             # The page only reads: say so to the server, and never let one query hang a refresh.
-            "options": f"-c default_transaction_read_only=on "
-                       f"-c statement_timeout={_STATEMENT_TIMEOUT_MS}",
+            "options": f"{_settings.pg_options} -c default_transaction_read_only=on "
+                       f"-c statement_timeout={_STATEMENT_TIMEOUT_MS}".strip(),
         },
     )
 

@@ -6,7 +6,7 @@ from importlib import resources
 
 import psycopg
 
-from salespipe.settings import Settings
+from salespipe.settings import COMPONENT_ROLES, Settings
 
 # Serializes migrations across processes (loader replicas starting together).
 _MIGRATION_LOCK_ID = 0x5A1E5_0001
@@ -36,22 +36,28 @@ def migrate(settings: Settings) -> list[str]:
     with connect(settings) as conn:
         conn.execute("select pg_advisory_lock(%s)", (_MIGRATION_LOCK_ID,))
         try:
+            ensure_roles(conn, settings)
             for name, sql in migration_sql():
                 conn.execute(sql)  # type: ignore[arg-type]  # trusted file shipped in the package
                 applied.append(name)
-            set_role_passwords(conn, settings)
             conn.commit()
         finally:
+            if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                conn.rollback()  # a failed migration: the unlock below must still run
             conn.execute("select pg_advisory_unlock(%s)", (_MIGRATION_LOCK_ID,))
             conn.commit()
     return applied
 
 
-COMPONENTS = ("loader", "transform", "dashboard")
+COMPONENTS = tuple(COMPONENT_ROLES)
 
 
 class SchemaMissing(RuntimeError):
     """The raw schema is not there (or not visible to this role): migrations have not run."""
+
+
+class RolesUnavailable(RuntimeError):
+    """The login may not create or grant the component roles: one line saying what to do."""
 
 
 def check_schema(settings: Settings) -> None:
@@ -64,20 +70,69 @@ def check_schema(settings: Settings) -> None:
         )
 
 
-def set_role_passwords(conn: psycopg.Connection, settings: Settings) -> None:
-    """Give each component role its configured password (roles without one are left alone).
+def ensure_roles(conn: psycopg.Connection, settings: Settings) -> None:
+    """Create the component roles where missing and let POSTGRES_USER act as each of them.
 
-    ALTER ROLE takes no bind parameters, so the value is quoted by psycopg's `sql.Literal`
-    (server-side escaping rules), never pasted with string formatting.
+    Works for a superuser and for the managed-server case, a login with CREATEROLE that owns
+    its database: PostgreSQL 15 lets CREATEROLE grant any non-superuser role; from 16 on the
+    creator of a role holds only ADMIN OPTION on it (`createrole_self_grant` is empty by
+    default), so the login grants itself the membership SET ROLE needs. A role that exists
+    and is already granted needs nothing, so an administrator may instead create the roles
+    and grant them to the login beforehand. Components with their own login
+    (POSTGRES_<COMPONENT>_USER / _PASSWORD) get it here too: a password alone is set on the
+    project's role (with LOGIN); a user of your own is granted the role.
     """
     from psycopg import sql
 
-    for component in COMPONENTS:
-        user, password = settings.component_credentials(component)
-        if password is None:
+    me = conn.execute("select current_user").fetchone()[0]  # type: ignore[index]
+    # From PostgreSQL 16 membership alone does not allow SET ROLE; the SET option does.
+    can_act_as = "SET" if conn.info.server_version >= 160000 else "MEMBER"
+    roles = ", ".join(COMPONENT_ROLES.values())
+
+    def act(statement: sql.Composable, cannot: str, remedy: str) -> None:
+        try:
+            conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise RolesUnavailable(f"the login {me!r} may not {cannot}: {remedy}") from exc
+
+    def member(user: str, role: str) -> bool:
+        row = conn.execute("select pg_has_role(%s, %s, %s)", (user, role, can_act_as)).fetchone()
+        return bool(row and row[0])
+
+    def exists(role: str) -> bool:
+        return conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone() \
+            is not None
+
+    for component, role in COMPONENT_ROLES.items():
+        if not exists(role):
+            act(sql.SQL("create role {} nologin").format(sql.Identifier(role)),
+                "create roles",
+                f"grant it CREATEROLE (ALTER ROLE {me} CREATEROLE), or have an administrator "
+                f"create the roles {roles} and GRANT them TO {me}")
+        if not member(me, role):
+            act(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(me)),
+                f"act as the existing role {role}",
+                f"have an administrator GRANT {role} TO {me} (or whoever created the role)")
+        if settings.component_login(component) is None:
             continue
-        conn.execute(sql.SQL("alter role {} with login password {}").format(
-            sql.Identifier(user), sql.Literal(password.get_secret_value())))
+        user = getattr(settings, f"POSTGRES_{component.upper()}_USER")
+        password = getattr(settings, f"POSTGRES_{component.upper()}_PASSWORD")
+        if user is None and password is not None:
+            # ALTER ROLE takes no bind parameters: the value is quoted by psycopg's
+            # `sql.Literal` (server-side escaping rules), never pasted with formatting.
+            act(sql.SQL("alter role {} with login password {}").format(
+                sql.Identifier(role), sql.Literal(password.get_secret_value())),
+                f"set the password of the role {role}",
+                f"have an administrator run ALTER ROLE {role} LOGIN PASSWORD '...' and set "
+                f"POSTGRES_{component.upper()}_USER={role} as well (then it is left alone)")
+        elif user is not None and user != role and not member(user, role):
+            if not exists(user):
+                raise RolesUnavailable(
+                    f"POSTGRES_{component.upper()}_USER={user} does not exist: create that "
+                    f"login (CREATE ROLE {user} LOGIN PASSWORD '...'), or unset it")
+            act(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(user)),
+                f"grant the role {role} to {user}",
+                f"have an administrator GRANT {role} TO {user}")
 
 
 def ensure_database(settings: Settings, dbname: str) -> None:

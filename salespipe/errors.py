@@ -9,11 +9,11 @@ def user_message(exc: BaseException) -> str | None:
     """A one-line message for errors a user can act on; None means "a bug: show the traceback"."""
     from pydantic import ValidationError
 
-    from salespipe.db import SchemaMissing
+    from salespipe.db import RolesUnavailable, SchemaMissing
     from salespipe.kafka import KafkaUnavailable
     from salespipe.services.process import ServiceError
 
-    if isinstance(exc, KafkaUnavailable | ServiceError | SchemaMissing):
+    if isinstance(exc, KafkaUnavailable | ServiceError | SchemaMissing | RolesUnavailable):
         return str(exc)
     if isinstance(exc, ValidationError):
         return f"invalid configuration: {exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}"
@@ -37,7 +37,8 @@ def user_message(exc: BaseException) -> str | None:
 def redact(text: str, settings: Settings | None = None) -> str:
     """Remove any configured secret from a message before it is shown or logged."""
     s = settings or Settings()
-    for secret in (s.POSTGRES_PASSWORD, s.AWS_SECRET_ACCESS_KEY, s.SASL_PASSWORD):
+    for secret in (s.POSTGRES_PASSWORD, s.POSTGRES_LOADER_PASSWORD, s.POSTGRES_TRANSFORM_PASSWORD,
+                   s.POSTGRES_DASHBOARD_PASSWORD, s.AWS_SECRET_ACCESS_KEY, s.SASL_PASSWORD):
         if secret is not None and secret.get_secret_value():
             text = text.replace(secret.get_secret_value(), "***")
     return text

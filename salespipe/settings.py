@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STATE_DIR_NAME = ".salespipe"
@@ -29,6 +29,13 @@ LOCAL_PG_USER = "salespipe"
 LOCAL_PG_PASSWORD = "salespipe"  # noqa: S105 - local embedded server only
 LOCAL_PG_DB = "salespipe"
 _LOOPBACK = ("127.0.0.1", "localhost")
+
+# Least privilege: the role each component acts as (created by `salespipe migrate`).
+COMPONENT_ROLES = {
+    "loader": "salespipe_loader",
+    "transform": "salespipe_transform",
+    "dashboard": "salespipe_dashboard",
+}
 
 
 def project_root() -> Path:
@@ -78,19 +85,23 @@ class Settings(BaseSettings):
     SASL_MECHANISM: str = "PLAIN"
     CLIENT_ID: str = "salespipe"
 
-    # Per-component database roles (least privilege). Users default to the roles the
-    # project's migration creates; passwords default to the user name on the local server only.
-    POSTGRES_LOADER_USER: str = "salespipe_loader"
+    # Per-component logins (optional). Unset, a component logs in as POSTGRES_USER and acts
+    # as its role (COMPONENT_ROLES); see `for_component`.
+    POSTGRES_LOADER_USER: str | None = None
     POSTGRES_LOADER_PASSWORD: SecretStr | None = None
-    POSTGRES_TRANSFORM_USER: str = "salespipe_transform"
+    POSTGRES_TRANSFORM_USER: str | None = None
     POSTGRES_TRANSFORM_PASSWORD: SecretStr | None = None
-    POSTGRES_DASHBOARD_USER: str = "salespipe_dashboard"
+    POSTGRES_DASHBOARD_USER: str | None = None
     POSTGRES_DASHBOARD_PASSWORD: SecretStr | None = None
 
     DASHBOARD_REFRESH_SECONDS: float = Field(default=5.0, gt=0)
     # Streamlit's own variable: `salespipe dashboard` listens there when --port is not given.
     STREAMLIT_SERVER_PORT: int | None = Field(default=None, gt=0, lt=65536)
     DBT_PROJECT_DIR: str | None = None
+
+    # The role a connection switches to at login (`for_component`); not read from the
+    # environment.
+    _pg_role: str | None = PrivateAttr(default=None)
 
     # --- which services are external -------------------------------------------------
     # An address equal to the one `services up` recorded is still local: that is what
@@ -143,7 +154,14 @@ class Settings(BaseSettings):
     def pg_password(self) -> str:
         if self.POSTGRES_PASSWORD is not None:
             return self.POSTGRES_PASSWORD.get_secret_value()
-        return LOCAL_PG_PASSWORD if not self.external_postgres else ""
+        if not self.external_postgres and self.pg_user == LOCAL_PG_USER:
+            return LOCAL_PG_PASSWORD  # the embedded server's login, created by `services up`
+        return ""
+
+    @property
+    def pg_role(self) -> str | None:
+        """The component role this connection acts as (None: the login's own privileges)."""
+        return self._pg_role
 
     @property
     def pg_db(self) -> str:
@@ -175,28 +193,48 @@ class Settings(BaseSettings):
         port = self._local("kafka").get("port")
         return f"127.0.0.1:{port}" if port else "127.0.0.1:9092"
 
-    def component_credentials(self, component: str) -> tuple[str, SecretStr | None]:
-        """(user, password) of a component's role: "loader", "transform" or "dashboard"."""
-        user: str = getattr(self, f"POSTGRES_{component.upper()}_USER")
+    def component_login(self, component: str) -> tuple[str, SecretStr | None] | None:
+        """A component's own login, when one is configured: (user, password); else None.
+
+        A password alone is a login as the component's role itself (the migration gives
+        the role that password); a user is a login managed outside the project, granted
+        the role by the migration."""
+        user: str | None = getattr(self, f"POSTGRES_{component.upper()}_USER")
         password: SecretStr | None = getattr(self, f"POSTGRES_{component.upper()}_PASSWORD")
-        if password is None and not self.external_postgres:
-            password = SecretStr(user)  # local embedded server only
-        return user, password
+        if user is None and password is None:
+            return None
+        return user or COMPONENT_ROLES[component], password
 
     def for_component(self, component: str) -> Settings:
-        """The same settings, connecting to PostgreSQL as the component's own role."""
-        user, password = self.component_credentials(component)
-        return self.model_copy(update={"POSTGRES_USER": user, "POSTGRES_PASSWORD": password})
+        """The same settings, connecting as the component: with its own login if configured,
+        else with POSTGRES_USER; either way the session acts as the component's role from
+        login on (libpq `options=-c role=...`), so every statement is checked against the
+        role's privileges only."""
+        own = self.component_login(component)
+        update: dict[str, Any] = {}
+        if own is not None:
+            user, password = own
+            # No password: "" rather than the local default of POSTGRES_USER.
+            update = {"POSTGRES_USER": user, "POSTGRES_PASSWORD": password or SecretStr("")}
+        scoped = self.model_copy(update=update)
+        scoped._pg_role = COMPONENT_ROLES[component]
+        return scoped
 
     def as_env(self) -> dict[str, str]:
         """The resolved connection settings as environment variables, for child processes
-        (dbt, psql, the CLI in a test) and for `salespipe env`."""
+        (dbt, psql, the CLI in a test) and for `salespipe env`. dbt reads the password
+        under a `DBT_ENV_SECRET_` name, which dbt scrubs from its logs; the two dbt paths
+        let a plain `dbt build` run from any directory."""
+        root = project_root()
         values = {
             "POSTGRES_HOST": self.pg_host,
             "POSTGRES_PORT": str(self.pg_port),
             "POSTGRES_USER": self.pg_user,
             "POSTGRES_PASSWORD": self.pg_password,
+            "DBT_ENV_SECRET_POSTGRES_PASSWORD": self.pg_password,
             "POSTGRES_DB": self.pg_db,
+            "DBT_PROFILES_DIR": str(root),
+            "DBT_PROJECT_DIR": str(Path(self.DBT_PROJECT_DIR or root / "dbt_sales").resolve()),
             "BUCKET_NAME": self.BUCKET_NAME,
             "AWS_REGION": self.AWS_REGION,
             "AWS_ACCESS_KEY_ID": self.s3_access_key,
@@ -209,13 +247,22 @@ class Settings(BaseSettings):
         return values
 
     def pg_connect_kwargs(self, *, dbname: str | None = None) -> dict[str, Any]:
-        return {
+        kwargs: dict[str, Any] = {
             "host": self.pg_host,
             "port": self.pg_port,
             "dbname": dbname or self.pg_db,
             "user": self.pg_user,
             "password": self.pg_password,
         }
+        if self.pg_options:
+            kwargs["options"] = self.pg_options
+        return kwargs
+
+    @property
+    def pg_options(self) -> str:
+        """libpq `options` that make the session act as the component role from login on.
+        Set at startup, the role is also what `RESET ROLE` and `DISCARD ALL` return to."""
+        return f"-c role={self._pg_role}" if self._pg_role else ""
 
     def sqlalchemy_url(self) -> Any:
         from sqlalchemy import URL

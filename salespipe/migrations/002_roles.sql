@@ -3,23 +3,11 @@
 --   salespipe_loader     writes raw only
 --   salespipe_transform  reads raw, owns staging and marts (dbt runs as it)
 --   salespipe_dashboard  reads marts only
--- Roles are cluster-wide; the grants below are per database. Passwords are set from the
--- settings by the migration runner, never written here.
-do $$
-declare
-    r text;
-begin
-    foreach r in array array['salespipe_loader', 'salespipe_transform', 'salespipe_dashboard'] loop
-        if not exists (select from pg_roles where rolname = r) then
-            execute format('create role %I login', r);
-        end if;
-    end loop;
-end
-$$;
-
--- The administrator may act as the transform role, so that an analyst's `dbt build`
--- (profile `role: salespipe_transform`) creates objects the loader's dbt runs can replace.
-grant salespipe_transform to current_user;
+-- Roles are cluster-wide; the grants below are per database. The roles themselves, the
+-- administrator's membership in them (components log in as POSTGRES_USER and switch to
+-- their role) and any per-component login are set up by `salespipe.db.ensure_roles`
+-- before this file runs: that needs the server version and the settings, and a login
+-- that may not do it gets one clear message instead of an SQL error.
 
 -- dbt may (re)create its schemas, e.g. after an analyst drops one for a clean rebuild.
 do $$

@@ -115,6 +115,7 @@ def run_dbt(settings: Any, *args: str, target: Path) -> subprocess.CompletedProc
         "POSTGRES_PORT": str(settings.pg_port),
         "POSTGRES_USER": settings.pg_user,
         "POSTGRES_PASSWORD": settings.pg_password,
+        "DBT_ENV_SECRET_POSTGRES_PASSWORD": settings.pg_password,
         "POSTGRES_DB": settings.pg_db,
         "DO_NOT_TRACK": "1",
     })

@@ -1,9 +1,17 @@
-"""Least privilege, proven on the real server: each component's role can touch only its part."""
+"""Least privilege, proven on the real server: each component's role can touch only its part.
+
+By default a component logs in as POSTGRES_USER and acts as its role from login on; with a
+login of its own it cannot act as anything else."""
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
+from pydantic import SecretStr
+
+from salespipe import db
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +57,48 @@ def test_loader_role_writes_raw_but_cannot_touch_marts(as_role):
         assert denied(conn, "create table marts.evil (x int)")
         assert denied(conn, "select * from staging.probe")
         assert denied(conn, "create table raw.evil (x int)")
+
+
+def test_components_log_in_as_postgres_user_and_act_as_their_role(world, as_role):
+    for component in ("loader", "transform", "dashboard"):
+        with as_role(component) as conn:
+            row = conn.execute("select session_user, current_user").fetchone()
+            assert row == (world.settings.pg_user, f"salespipe_{component}")
+
+
+def test_reset_role_and_discard_all_keep_the_component_role(as_role):
+    # The role is the session's starting value, so resetting returns to it, not to the login.
+    with as_role("dashboard") as conn:
+        conn.execute("reset role")
+        assert conn.execute("select current_user").fetchone() == ("salespipe_dashboard",)
+        conn.execute("discard all")
+        assert conn.execute("select current_user").fetchone() == ("salespipe_dashboard",)
+        assert denied(conn, "select * from raw.files")
+
+
+def test_a_shared_login_is_no_boundary_against_set_role_none(world, as_role):
+    # Why per-component logins exist: code that deliberately says SET ROLE NONE in a
+    # component's session gets the login's own privileges back (README, Least privilege).
+    with as_role("dashboard") as conn:
+        conn.execute("set role none")
+        assert conn.execute("select current_user").fetchone() == (world.settings.pg_user,)
+        assert conn.execute("select count(*) from raw.files").fetchone() == (0,)
+
+
+def test_a_component_with_its_own_login_cannot_leave_its_role(world, as_role):
+    strict = world.settings.model_copy(
+        update={"POSTGRES_DASHBOARD_PASSWORD": SecretStr(f"pw-{uuid.uuid4().hex}")})
+    db.migrate(strict)  # gives salespipe_dashboard LOGIN and that password
+    dashboard = strict.for_component("dashboard")
+    assert dashboard.pg_user == "salespipe_dashboard"
+    with psycopg.connect(**dashboard.pg_connect_kwargs(), autocommit=True) as conn:
+        assert conn.execute("select count(*) from marts.probe").fetchone() == (0,)
+        conn.execute("set role none")
+        assert conn.execute("select session_user, current_user").fetchone() == (
+            "salespipe_dashboard", "salespipe_dashboard")
+        assert denied(conn, "select * from raw.files")
+        assert denied(conn, "set role salespipe_loader")
+        assert denied(conn, f"set role {world.settings.pg_user}")
 
 
 def test_transform_role_reads_raw_owns_marts_and_cannot_write_raw(as_role):

@@ -299,12 +299,12 @@ def test_loader_loads_every_file_and_builds_the_marts(stack):
 
     def built() -> bool:
         with stack.connect() as conn:
-            if conn.execute("select to_regclass('marts.dbt_runs')").fetchone() == (None,):
+            if conn.execute("select to_regclass('marts.pipeline_freshness')").fetchone() == (None,):
                 return False
             loaded = conn.execute("select count(*), coalesce(sum(rows_total), 0) from raw.files "
                                   "where status = 'loaded'").fetchone()
-            runs = conn.execute("select count(*) from marts.dbt_runs").fetchone()
-        return loaded == (DAYS, DAYS * ROWS) and runs is not None and runs[0] > 0
+            behind = conn.execute("select is_dbt_behind from marts.pipeline_freshness").fetchone()
+        return loaded == (DAYS, DAYS * ROWS) and behind == (False,)
 
     stack.wait_for("every file loaded and the marts built", built, "loader")
     with stack.connect() as conn:

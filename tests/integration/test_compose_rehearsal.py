@@ -309,7 +309,9 @@ def test_loader_loads_every_file_and_builds_the_marts(stack):
     stack.wait_for("every file loaded and the marts built", built, "loader")
     with stack.connect() as conn:
         days = conn.execute("select count(*) from marts.kpi_daily_sales").fetchone()
+        durations = conn.execute("select duration_seconds from marts.dbt_runs").fetchall()
     assert days == (DAYS,)
+    assert durations and all(seconds > 0 for (seconds,) in durations)
 
 
 def test_docs_serve_a_catalog_of_the_built_marts(stack):
@@ -331,3 +333,4 @@ def test_dashboard_answers_http(stack):
     status, body = _http(f"{url}/")
     assert status == 200
     assert b"<noscript>" in body or b"streamlit" in body.lower()
+    assert _http(f"{url}/pipeline")[0] == 200

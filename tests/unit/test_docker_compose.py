@@ -103,7 +103,7 @@ NEEDS = {
     "loader": {"postgres", "s3", "kafka"},
     "watcher": {"s3", "kafka"},
     "generator": {"s3"},
-    "dashboard": {"postgres"},
+    "dashboard": {"postgres", "kafka"},  # the pipeline page reads the loader's lag
     "dbt-docs": {"postgres"},
 }
 PREFIXES = {"postgres": "POSTGRES_", "s3": "AWS_", "kafka": "BOOTSTRAP_SERVERS"}

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test test-unit bench lint services-up down browser docs clean screenshot
+.PHONY: install run test test-unit bench lint services-up down browser postgres15 docs clean screenshot
 
 install: $(STAMP)
 
@@ -24,13 +24,20 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	  || { echo "could not install chromium: run 'apt-get install chromium chromium-driver' as root"; exit 1; }; }
 
+# Debian's PostgreSQL 15: a second, managed-style server for tests/integration/test_managed_postgres.py.
+postgres15:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { \
+	  echo "installing Debian postgresql-15 for the existing-server test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null) \
+	  || { echo "could not install postgresql-15: run 'apt-get install postgresql-15' as root"; exit 1; }; }
+
 services-up: install
 	$(BIN)/salespipe services up
 
 run: install
 	$(BIN)/salespipe run
 
-test: install browser services-up
+test: install browser postgres15 services-up
 	$(BIN)/pytest -q
 
 test-unit: install

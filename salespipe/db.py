@@ -14,12 +14,23 @@ _MIGRATION_LOCK_ID = 0x5A1E5_0001
 
 def connect(settings: Settings, *, dbname: str | None = None, autocommit: bool = False,
             application_name: str = "salespipe") -> psycopg.Connection:
-    return psycopg.connect(
-        **settings.pg_connect_kwargs(dbname=dbname),
-        autocommit=autocommit,
-        application_name=application_name,
-        connect_timeout=10,
-    )
+    try:
+        return psycopg.connect(
+            **settings.pg_connect_kwargs(dbname=dbname),
+            autocommit=autocommit,
+            application_name=application_name,
+            connect_timeout=10,
+        )
+    except psycopg.OperationalError as exc:
+        role = settings.pg_role
+        # The server refuses the session's role at login: missing, or not granted.
+        if role and f'role "{role}"' in str(exc):
+            reason = str(exc).rsplit("FATAL:", 1)[-1].strip()
+            raise RolesUnavailable(
+                f"the login {settings.pg_user!r} cannot act as {role} ({reason}): run "
+                "`salespipe migrate` (or `salespipe services up`) first, which creates the "
+                "roles and grants them to POSTGRES_USER") from exc
+        raise
 
 
 def migration_sql() -> list[tuple[str, str]]:

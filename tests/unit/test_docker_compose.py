@@ -129,3 +129,9 @@ def test_docs_site_is_generated_after_the_first_build():
     assert "--wait-for-marts" in command
     args = build_parser().parse_args(command[1:])
     assert args.wait_for_marts is True
+
+
+def test_build_context_leaves_out_local_state_and_the_virtualenv():
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".venv", ".salespipe", ".env", "dbt_sales/target"} <= ignored

@@ -230,6 +230,46 @@ def _http(url: str) -> tuple[int, bytes]:
         return 0, b""
 
 
+def _healthcheck(stack: Stack, service: str) -> list[str]:
+    """The service's healthcheck command, its port mapped to the private server's."""
+    test = [str(a) for a in SERVICES[service]["healthcheck"]["test"]]
+    assert test[0] == "CMD", test
+    command = test[1:]
+    command[0] = str(pg_service._bin(command[0]))
+    command[command.index("-p") + 1] = str(stack.ports[service])
+    return command
+
+
+def _pg_ctl(stack: Stack, *args: str) -> None:
+    data = stack.base / "postgres" / "data"
+    pg_service._run([str(pg_service._bin("pg_ctl")), "-D", str(data), "-w", *args], timeout=90)
+
+
+def test_postgres_healthcheck_waits_for_tcp_not_the_init_socket(stack):
+    # What the image does on first start: a temporary server on the unix socket only.
+    sockets = stack.base / "postgres" / "sockets"
+    sockets.mkdir()
+    if os.geteuid() == 0:  # the server runs as an unprivileged user then
+        shutil.chown(sockets, user=pg_service._RUN_AS)
+    port = stack.ports["postgres"]
+    _pg_ctl(stack, "-m", "fast", "stop")
+    _pg_ctl(stack, "-l", str(sockets / "init.log"), "-o",
+            f"-c listen_addresses='' -p {port} -c unix_socket_directories='{sockets}'", "start")
+    try:
+        on_socket = subprocess.run([str(pg_service._bin("pg_isready")), "-h", str(sockets),
+                                    "-p", str(port)], capture_output=True, timeout=30)
+        during_init = subprocess.run(_healthcheck(stack, "postgres"), capture_output=True,
+                                     timeout=30)
+    finally:
+        pg_service.stop({"data_dir": str(stack.base / "postgres" / "data")})
+        pg_service.start(stack.base / "postgres", {"port": port})
+
+    assert on_socket.returncode == 0  # a socket check would call this server healthy
+    assert during_init.returncode != 0
+    after = subprocess.run(_healthcheck(stack, "postgres"), capture_output=True, timeout=30)
+    assert after.returncode == 0, after.stdout
+
+
 def test_init_creates_bucket_topics_schema_and_roles_on_the_external_services(stack):
     from confluent_kafka.admin import AdminClient
 

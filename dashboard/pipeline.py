@@ -52,6 +52,13 @@ def language_picker() -> str:
     return lang
 
 
+def download(frame: pd.DataFrame, name: str, lang: str) -> None:
+    """Raw values, machine-readable in both languages (as on the sales page)."""
+    st.download_button(t("download_csv", lang), frame.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"csv_{name}",
+                       on_click="ignore", icon=":material/download:", type="tertiary")
+
+
 def headline(reads: PipelineReads, lang: str) -> None:
     totals = reads.file_totals()
     runs = reads.dbt_runs()
@@ -111,6 +118,7 @@ def rejects_section(reads: PipelineReads, lang: str) -> None:
         t("reasons", lang): files["reasons"],
     }), hide_index=True, width="stretch",
         column_config={t("reasons", lang): st.column_config.TextColumn(width="large")})
+    download(files, "rejects_by_file", lang)
 
 
 def builds_section(reads: PipelineReads, lang: str) -> None:
@@ -130,6 +138,8 @@ def builds_section(reads: PipelineReads, lang: str) -> None:
                                       for v in runs["duration_seconds"]],
         t("new_files", lang): [format_number(v, lang) for v in runs["files_new"]],
     }), hide_index=True, width="stretch")
+    with table_col:
+        download(runs, "dbt_builds", lang)
 
 
 def live(reads: PipelineReads, lang: str, auto: bool, settings: Settings) -> None:

@@ -171,6 +171,14 @@ def test_dbt_build_history_newest_first_with_durations(monkeypatch, pipe_world):
     assert list(builds["Arquivos novos"]) == ["1", "3"]
 
 
+def test_both_tables_have_a_csv_download(monkeypatch, pipe_world):
+    at = run_page(monkeypatch, pipe_world, lang="pt-BR")
+
+    buttons = at.get("download_button")
+    assert {b.proto.label for b in buttons} == {"Baixar CSV"}
+    assert len(buttons) == 2  # rejects per file, dbt builds
+
+
 def test_files_by_day_cover_the_last_30_days(pipe_world):
     settings, _, _ = pipe_world
     reads = pipeline_data.PipelineReads.connect(settings.for_component("dashboard"))

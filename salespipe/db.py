@@ -116,10 +116,14 @@ def ensure_roles(conn: psycopg.Connection, settings: Settings) -> None:
 
     for component, role in COMPONENT_ROLES.items():
         if not exists(role):
-            act(sql.SQL("create role {} nologin").format(sql.Identifier(role)),
-                "create roles",
-                f"grant it CREATEROLE (ALTER ROLE {me} CREATEROLE), or have an administrator "
-                f"create the roles {roles} and GRANT them TO {me}")
+            try:
+                with conn.transaction():  # a savepoint: another database's migration may win
+                    act(sql.SQL("create role {} nologin").format(sql.Identifier(role)),
+                        "create roles",
+                        f"grant it CREATEROLE (ALTER ROLE {me} CREATEROLE), or have an "
+                        f"administrator create the roles {roles} and GRANT them TO {me}")
+            except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+                pass  # created meanwhile by a migration of another database on the cluster
         if not member(me, role):
             act(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(me)),
                 f"act as the existing role {role}",

@@ -6,6 +6,8 @@ tooltips use the same separators as the metrics: `R$ 1.234,56` in pt-BR.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import pandas as pd
 
@@ -99,15 +101,20 @@ def rejects_chart(rejects: pd.DataFrame, lang: str) -> alt.Chart:
     return _localized(chart, lang)
 
 
-def files_chart(by_day: pd.DataFrame, lang: str) -> alt.Chart:
-    """Files per `load_date`, stacked by `status` (loaded / rejected, labels translated)."""
+def files_chart(by_day: pd.DataFrame, lang: str, first_day: dt.date,
+                last_day: dt.date) -> alt.Chart:
+    """Files per `load_date`, stacked by `status` (loaded / rejected, labels translated).
+
+    The axis spans `first_day`..`last_day` whatever the data, so quiet days show as gaps and
+    each bar is one day wide."""
     fmt = chart_formats(lang)
     loaded, rejected = t("status_loaded", lang), t("status_rejected", lang)
     frame = by_day.assign(outcome=by_day["status"].map({"loaded": loaded, "rejected": rejected})
                           .fillna(by_day["status"]))
+    domain = [first_day.isoformat(), (last_day + dt.timedelta(days=1)).isoformat()]
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("load_date:T", title=None,
-                axis=alt.Axis(format=fmt["date_axis"], labelAngle=0, tickCount="day")),
+        x=alt.X("yearmonthdate(load_date):T", title=None, scale=alt.Scale(domain=domain),
+                axis=alt.Axis(format=fmt["date_axis"], labelAngle=0)),
         y=alt.Y("files:Q", title=t("files", lang), axis=alt.Axis(format=fmt["integer"])),
         color=alt.Color("outcome:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=[loaded, rejected],

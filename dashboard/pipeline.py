@@ -98,7 +98,9 @@ def files_section(reads: PipelineReads, lang: str) -> None:
     if by_day.empty:
         st.caption(t("no_files", lang))
         return
-    st.altair_chart(charts.files_chart(by_day, lang), width="stretch")
+    today = dt.datetime.now(dt.UTC).date()
+    first_day = today - dt.timedelta(days=HISTORY_DAYS - 1)
+    st.altair_chart(charts.files_chart(by_day, lang, first_day, today), width="stretch")
 
 
 def rejects_section(reads: PipelineReads, lang: str) -> None:

@@ -17,10 +17,13 @@ def test_files_chart_stacks_translated_outcomes_per_day():
                           "status": ["loaded", "rejected"], "files": [3, 1],
                           "rows_valid": [290, 0], "rows_rejected": [10, 0]})
 
-    spec = charts.files_chart(frame, "pt-BR").to_dict()
+    spec = charts.files_chart(frame, "pt-BR", dt.date(2026, 1, 1), dt.date(2026, 1, 30)
+                              ).to_dict()
 
     assert spec["mark"]["type"] == "bar"
     assert spec["encoding"]["x"]["field"] == "load_date"
+    assert spec["encoding"]["x"]["timeUnit"] == "yearmonthdate"
+    assert spec["encoding"]["x"]["scale"]["domain"] == ["2026-01-01", "2026-01-31"]
     assert spec["encoding"]["y"]["field"] == "files"
     assert spec["encoding"]["color"]["scale"]["domain"] == ["carregado", "rejeitado"]
     assert spec["config"]["locale"]["number"]["decimal"] == ","

@@ -129,6 +129,8 @@ def test_auto_refresh_pauses_and_resumes(pipeline_url, browser):
         page.get_by_text(re.compile(r"^Auto-refresh every")).click()
         paused = page.get_by_text(re.compile(r"auto-refresh paused$"))
         expect(paused).to_be_visible(timeout=UI_TIMEOUT_MS)
+        # A timer tick already on its way when the toggle was clicked may still land once.
+        page.wait_for_timeout(REFRESH_SECONDS * 1000 + 1000)
         frozen = paused.inner_text()
         page.wait_for_timeout(PAUSED_WAIT_MS)  # three refresh intervals
         assert paused.inner_text() == frozen

@@ -184,8 +184,11 @@ def stack(base_settings) -> Iterator[Stack]:
     # unprivileged user when the tests run as root, and pytest's tmp directories are 0700.
     base = state_dir() / f"rehearsal-{uuid.uuid4().hex[:8]}"
     (base / "kafka").mkdir(parents=True)
-    # The jars `services up` resolved for the checkout's broker (no second Maven run).
-    (base / "kafka" / "libs").symlink_to(state_dir() / "kafka" / "libs")
+    # The jars `services up` resolved for the checkout's broker (no second Maven run); with
+    # an external broker there are none yet, and the private broker resolves its own.
+    jars = state_dir() / "kafka" / "libs"
+    if jars.is_dir():
+        (base / "kafka" / "libs").symlink_to(jars)
     started: dict[str, dict[str, Any]] = {}
     try:
         started["postgres"] = pg_service.start(base / "postgres", {})

@@ -6,6 +6,8 @@ tooltips use the same separators as the metrics: `R$ 1.234,56` in pt-BR.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import pandas as pd
 
@@ -96,4 +98,48 @@ def rejects_chart(rejects: pd.DataFrame, lang: str) -> alt.Chart:
             alt.Tooltip("files:Q", title=t("files", lang), format=fmt["integer"]),
         ],
     )
+    return _localized(chart, lang)
+
+
+def files_chart(by_day: pd.DataFrame, lang: str, first_day: dt.date,
+                last_day: dt.date) -> alt.Chart:
+    """Files per `load_date`, stacked by `status` (loaded / rejected, labels translated).
+
+    The axis spans `first_day`..`last_day` whatever the data, so quiet days show as gaps and
+    each bar is one day wide."""
+    fmt = chart_formats(lang)
+    loaded, rejected = t("status_loaded", lang), t("status_rejected", lang)
+    frame = by_day.assign(outcome=by_day["status"].map({"loaded": loaded, "rejected": rejected})
+                          .fillna(by_day["status"]))
+    domain = [first_day.isoformat(), (last_day + dt.timedelta(days=1)).isoformat()]
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("yearmonthdate(load_date):T", title=None, scale=alt.Scale(domain=domain),
+                axis=alt.Axis(format=fmt["date_axis"], labelAngle=0)),
+        y=alt.Y("files:Q", title=t("files", lang), axis=alt.Axis(format=fmt["integer"])),
+        color=alt.Color("outcome:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=[loaded, rejected],
+                                        range=[SALES_COLOR, REJECT_COLOR])),
+        tooltip=[
+            alt.Tooltip("load_date:T", title=t("date", lang), format=fmt["date"]),
+            alt.Tooltip("outcome:N", title=t("status", lang)),
+            alt.Tooltip("files:Q", title=t("files", lang), format=fmt["integer"]),
+            alt.Tooltip("rows_rejected:Q", title=t("rejected_rows", lang),
+                        format=fmt["integer"]),
+        ],
+    ).properties(height=260)
+    return _localized(chart, lang)
+
+
+def builds_chart(runs: pd.DataFrame, lang: str) -> alt.Chart:
+    """One point per completed build: `duration_seconds` by `built_at`."""
+    fmt = chart_formats(lang)
+    chart = alt.Chart(runs).mark_line(point=True, color=AVERAGE_COLOR).encode(
+        x=alt.X("built_at:T", title=None),
+        y=alt.Y("duration_seconds:Q", title=t("duration_seconds", lang)),
+        tooltip=[
+            alt.Tooltip("built_at:T", title=t("built_at", lang), format=fmt["date"] + " %H:%M:%S"),
+            alt.Tooltip("duration_seconds:Q", title=t("duration_seconds", lang), format=",.2f"),
+            alt.Tooltip("files_new:Q", title=t("new_files", lang), format=fmt["integer"]),
+        ],
+    ).properties(height=260)
     return _localized(chart, lang)

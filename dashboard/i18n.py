@@ -91,6 +91,38 @@ LABELS: dict[str, dict[str, str]] = {
         "ago_minutes": "{n} min ago",
         "ago_hours": "{n} h ago",
         "ago_days": "{n} d ago",
+        "nav_sales": "Sales",
+        "nav_pipeline": "Pipeline",
+        "pipeline_title": "Pipeline operations",
+        "auto_refresh": "Auto-refresh every {seconds} s",
+        "refresh_now": "Refresh now",
+        "last_refreshed": "Last refreshed {time}",
+        "refresh_paused": "auto-refresh paused",
+        "files_loaded": "Files loaded",
+        "files_rejected": "Files rejected",
+        "loader_lag": "Loader lag",
+        "loader_lag_help": "Messages on {topic} not yet consumed by the {group} consumer group",
+        "lag_messages": "{n} message(s)",
+        "lag_unavailable": "Kafka unreachable",
+        "last_build": "Last dbt build",
+        "build_duration": "took {seconds} s",
+        "no_build_yet": "No completed build yet",
+        "files_over_time": "Files loaded and rejected",
+        "files_over_time_caption": "Per day (UTC), last {days} days",
+        "status_loaded": "loaded",
+        "status_rejected": "rejected",
+        "rejects_by_file": "Rejects per file",
+        "rejects_by_file_caption": "Latest file versions rejected or with rejected rows; each "
+                                   "reason with its rows",
+        "reasons": "Reasons",
+        "dbt_builds": "dbt build history",
+        "dbt_builds_caption": "Completed builds; duration from the start to the last model and "
+                              "test",
+        "built_at": "Built at",
+        "duration_seconds": "Duration (s)",
+        "new_files": "New files",
+        "no_builds": "No completed dbt build yet.",
+        "no_files": "No file handled yet.",
     },
     "pt-BR": {
         "page_title": "Painel de vendas",
@@ -160,6 +192,38 @@ LABELS: dict[str, dict[str, str]] = {
         "ago_minutes": "há {n} min",
         "ago_hours": "há {n} h",
         "ago_days": "há {n} d",
+        "nav_sales": "Vendas",
+        "nav_pipeline": "Pipeline",
+        "pipeline_title": "Operação do pipeline",
+        "auto_refresh": "Atualizar automaticamente a cada {seconds} s",
+        "refresh_now": "Atualizar agora",
+        "last_refreshed": "Atualizado às {time}",
+        "refresh_paused": "atualização automática pausada",
+        "files_loaded": "Arquivos carregados",
+        "files_rejected": "Arquivos rejeitados",
+        "loader_lag": "Atraso do loader",
+        "loader_lag_help": "Mensagens em {topic} ainda não consumidas pelo grupo de consumidores "
+                           "{group}",
+        "lag_messages": "{n} mensagem(ns)",
+        "lag_unavailable": "Kafka inacessível",
+        "last_build": "Último build do dbt",
+        "build_duration": "levou {seconds} s",
+        "no_build_yet": "Nenhum build concluído ainda",
+        "files_over_time": "Arquivos carregados e rejeitados",
+        "files_over_time_caption": "Por dia (UTC), últimos {days} dias",
+        "status_loaded": "carregado",
+        "status_rejected": "rejeitado",
+        "rejects_by_file": "Rejeições por arquivo",
+        "rejects_by_file_caption": "Versões de arquivo mais recentes rejeitadas ou com linhas "
+                                   "rejeitadas; cada motivo com suas linhas",
+        "reasons": "Motivos",
+        "dbt_builds": "Histórico de builds do dbt",
+        "dbt_builds_caption": "Builds concluídos; duração do início até o último modelo e teste",
+        "built_at": "Construído em",
+        "duration_seconds": "Duração (s)",
+        "new_files": "Arquivos novos",
+        "no_builds": "Nenhum build do dbt concluído ainda.",
+        "no_files": "Nenhum arquivo processado ainda.",
     },
 }
 
@@ -236,10 +300,17 @@ def format_date(day: dt.date, lang: str) -> str:
     return f"{_MONTHS_EN[day.month - 1]} {day.day:02d}, {day.year}"
 
 
-def format_datetime(moment: dt.datetime, lang: str) -> str:
-    """A UTC timestamp: `Jan 15, 2026 14:05 UTC` / `15/01/2026 14:05 UTC`."""
+def format_datetime(moment: dt.datetime, lang: str, *, seconds: bool = False) -> str:
+    """A UTC timestamp: `Jan 15, 2026 14:05 UTC` / `15/01/2026 14:05 UTC` (`14:05:09` with
+    `seconds`)."""
     utc = moment.astimezone(dt.UTC)
-    return f"{format_date(utc.date(), lang)} {utc:%H:%M} UTC"
+    clock = f"{utc:%H:%M:%S}" if seconds else f"{utc:%H:%M}"
+    return f"{format_date(utc.date(), lang)} {clock} UTC"
+
+
+def format_clock(moment: dt.datetime) -> str:
+    """A UTC time of day to the second, the same in both languages: `14:05:09 UTC`."""
+    return f"{moment.astimezone(dt.UTC):%H:%M:%S} UTC"
 
 
 def format_ago(seconds: float, lang: str) -> str:

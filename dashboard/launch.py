@@ -1,4 +1,4 @@
-"""Serve the dashboard: `streamlit run dashboard/app.py` as a child process."""
+"""Serve the dashboard: `streamlit run dashboard/navigation.py` as a child process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-APP = Path(__file__).resolve().parent / "app.py"
+# The page list; each page is its own script (app.py: sales, pipeline.py: operations).
+APP = Path(__file__).resolve().parent / "navigation.py"
 _STOP_TIMEOUT_SECONDS = 10
 
 

@@ -1,9 +1,9 @@
 """Run `dbt build` after a batch: out of the loader's process, one at a time across loaders.
 
-dbt keeps global state per process (FIELD_NOTES), so the loader never invokes it in its own
-process: builds run either in a fresh `dbt` subprocess or, in a long-running loader, in a
-warm worker process (`DbtWorker`, see loader/dbt_worker.py) that saves dbt's start-up on
-every batch. A PostgreSQL advisory lock serializes builds across loader replicas.
+dbt keeps global state per process (flags, adapters, the parsed project), so the loader
+never invokes it in its own process: builds run either in a fresh `dbt` subprocess or, in a
+long-running loader, in a warm worker process (`DbtWorker`, see loader/dbt_worker.py) that
+saves dbt's start-up on every batch. A PostgreSQL advisory lock serializes builds across loader replicas.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Why: importing dbt costs ~1.5 s of every `dbt build` the loader starts, a third of a
 small build and so of the pipeline's freshness. This process imports dbt once and runs
 each request with `dbtRunner`, strictly one after another (dbt's global state rules out
-concurrent invocations, FIELD_NOTES). The loader recycles it after a fixed number of builds
-and after any crash, so state leaking between invocations cannot pile up.
+concurrent invocations in one process). The loader recycles it after a fixed number of
+builds and after any crash, so state leaking between invocations cannot pile up.
 
 Protocol: a JSON line `{"args": [...]}` on stdin; on the stdout the process started with,
 `{"accepted": true}` at once, then `{"success": bool, "fatal": bool, "output": str}`.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,9 +19,20 @@ from salespipe.settings import (
     load_settings,
 )
 
+DEFAULT_DASHBOARD_PORT = 8501
+
 
 class CliError(RuntimeError):
     """An expected failure with a message meant for the user."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("salespipe")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
 
 
 def _services(args: argparse.Namespace, settings: Settings) -> int:
@@ -31,8 +43,11 @@ def _services(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "down":
         manager.down()
     else:
-        for row in manager.status(settings):
+        rows = manager.status(settings)
+        for row in rows:
             print(f"{row.name:<9} {row.state:<8} {row.address}")
+        # Scripts and health checks read the exit code: 1 when a service is down.
+        return 1 if any(row.down for row in rows) else 0
     return 0
 
 
@@ -83,13 +98,15 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.launch import launch
 
-    return launch(port=args.port, headless=True, host=args.host)
+    # An explicit --port wins, then Streamlit's own STREAMLIT_SERVER_PORT, then 8501.
+    port = args.port or settings.STREAMLIT_SERVER_PORT or DEFAULT_DASHBOARD_PORT
+    return launch(port=port, headless=True, host=args.host)
 
 
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
     from salespipe.dbt_docs import serve_docs
 
-    return serve_docs(settings, port=args.port, host=args.host)
+    return serve_docs(settings, port=args.port, host=args.host, wait=args.wait_for_marts)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,7 +118,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="salespipe", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    # `-v` also after the subcommand (`salespipe load -v`); SUPPRESS keeps the top-level value
+    # when it is not repeated there.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="debug logging")
     sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser = functools.partial(sub.add_parser, parents=[common])  # type: ignore[method-assign]
 
     s = sub.add_parser("services", help="start/stop/show the local PostgreSQL, S3 and Kafka")
     s.add_argument("action", choices=["up", "down", "status"])
@@ -148,13 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_replay)
 
     s = sub.add_parser("dashboard", help="serve the KPI dashboard")
-    s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--port", type=int, default=None,
+                   help=f"default: STREAMLIT_SERVER_PORT, else {DEFAULT_DASHBOARD_PORT}")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     s.set_defaults(func=_dashboard)
 
     s = sub.add_parser("docs", help="generate and serve the dbt docs site")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    s.add_argument("--wait-for-marts", action="store_true",
+                   help="wait for the first completed dbt build before generating the site")
     s.set_defaults(func=_docs)
 
     s = sub.add_parser("run", help="everything in one foreground command (Ctrl-C stops it)")

@@ -1,6 +1,6 @@
 """The one place configuration is read: environment variables, then `.env`, then local services.
 
-Variable names are the public contract (ARCHITECTURE.md). When a service is not configured
+Variable names are the public contract (README, Configuration). When a service is not configured
 externally, its address comes from `.salespipe/services.json`, written by
 `salespipe services up`, so two checkouts on one machine never collide.
 """
@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     POSTGRES_DASHBOARD_PASSWORD: SecretStr | None = None
 
     DASHBOARD_REFRESH_SECONDS: float = Field(default=5.0, gt=0)
+    # Streamlit's own variable: `salespipe dashboard` listens there when --port is not given.
+    STREAMLIT_SERVER_PORT: int | None = Field(default=None, gt=0, lt=65536)
     DBT_PROJECT_DIR: str | None = None
 
     # The role a connection switches to at login (`for_component`); not read from the

@@ -19,8 +19,23 @@ from salespipe.settings import Settings, state_dir
 @dataclass(frozen=True)
 class ServiceStatus:
     name: str
-    state: str  # running | stopped | external
+    state: str  # running | stopped | external | unreachable
     address: str
+
+    @property
+    def down(self) -> bool:
+        return self.state in {"stopped", "unreachable"}
+
+
+def _reachable(address: str | None, default_port: int) -> bool:
+    """A TCP connect to `host:port` or `scheme://host:port/...` (external services)."""
+    from urllib.parse import urlsplit
+
+    if not address:
+        return False
+    first = address.split(",")[0].strip()
+    parts = urlsplit(first if "//" in first else f"//{first}")
+    return port_open(parts.port or default_port, host=parts.hostname or "127.0.0.1", timeout=2)
 
 
 @contextlib.contextmanager
@@ -111,16 +126,23 @@ def status(settings: Settings) -> list[ServiceStatus]:
         running = pid_alive(pid) and port_open(int(info.get("port") or 0))
         return ServiceStatus(name, "running" if running else "stopped", address)
 
+    def external(name: str, address: str, default_port: int, probe: bool = True) -> ServiceStatus:
+        up = not probe or _reachable(address, default_port)
+        return ServiceStatus(name, "external" if up else "unreachable", address)
+
+    pg_address = f"{settings.pg_host}:{settings.pg_port}"
     if settings.external_postgres:
-        rows.append(ServiceStatus("postgres", "external", f"{settings.pg_host}:{settings.pg_port}"))
+        rows.append(external("postgres", pg_address, 5432))
     else:
-        rows.append(local("postgres", f"{settings.pg_host}:{settings.pg_port}"))
+        rows.append(local("postgres", pg_address))
     if settings.external_s3:
-        rows.append(ServiceStatus("s3", "external", settings.s3_endpoint or "AWS"))
+        # Real AWS (no endpoint) is not probed: its reachability is not ours to report.
+        rows.append(external("s3", settings.s3_endpoint or "AWS", 443,
+                             probe=settings.s3_endpoint is not None))
     else:
         rows.append(local("s3", settings.s3_endpoint or "-"))
     if settings.external_kafka:
-        rows.append(ServiceStatus("kafka", "external", settings.bootstrap_servers))
+        rows.append(external("kafka", settings.bootstrap_servers, 9092))
     else:
         rows.append(local("kafka", settings.bootstrap_servers))
     return rows

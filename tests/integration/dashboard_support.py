@@ -50,6 +50,9 @@ create table marts.dq_rejected_rows (
 create table marts.dq_files (
     file_id bigint primary key, source_key text, status text, reason text, rows_total bigint,
     rows_valid bigint, rows_rejected bigint, loaded_at timestamptz);
+create table marts.dbt_runs (
+    built_at timestamptz primary key, invocation_id text, files_new bigint,
+    duration_seconds numeric(10,2));
 create view marts.pipeline_freshness as
 select
     now() - interval '2 minutes' as last_file_loaded_at,
@@ -171,7 +174,8 @@ def _insert(conn: psycopg.Connection, table: str, rows: Iterable[tuple]) -> None
 
 
 def create_marts(settings: Settings, *, sales: Sequence[Sale] = (),
-                 rejected_rows: Sequence[tuple] = (), files: Sequence[tuple] = ()) -> None:
+                 rejected_rows: Sequence[tuple] = (), files: Sequence[tuple] = (),
+                 dbt_runs: Sequence[tuple] = ()) -> None:
     """(Re)create schema `marts` with the contract's tables and fill them from `sales`."""
     with db.connect(settings) as conn:
         conn.execute(CONTRACT_DDL)
@@ -180,6 +184,7 @@ def create_marts(settings: Settings, *, sales: Sequence[Sale] = (),
                 _insert(conn, table, rows)
         _insert(conn, "dq_rejected_rows", rejected_rows)
         _insert(conn, "dq_files", files)
+        _insert(conn, "dbt_runs", dbt_runs)
         conn.commit()
     db.migrate(settings)  # roles and grants: the app reads as salespipe_dashboard
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,88 @@ def test_the_containers_reach_each_other_by_service_name():
     assert env["AWS_ENDPOINT_URL"].split("//")[1].split(":")[0] in SERVICES
     kafka_env = SERVICES["kafka"]["environment"]
     assert kafka_env["KAFKA_ADVERTISED_LISTENERS"].endswith(env["BOOTSTRAP_SERVERS"])
+
+
+IMAGES = {name: svc["image"] for name, svc in SERVICES.items() if name not in OURS}
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_public_images_are_pinned_to_a_version(name):
+    image = IMAGES[name]
+    repository, _, tag = image.rpartition(":")
+    assert repository and tag != "latest", f"{name}: {image} is not pinned"
+    assert re.fullmatch(r"v?\d+(\.\d+)+", tag), f"{name}: {image} is not pinned to x.y"
+
+
+def test_no_minio_community_image():
+    assert not any("minio" in image for image in IMAGES.values())
+
+
+def test_postgres_healthcheck_goes_through_tcp():
+    # The image's init server (first start) listens on the unix socket only.
+    test = SERVICES["postgres"]["healthcheck"]["test"]
+    args = test[1:] if test[0] == "CMD" else test[1].split()
+    assert args[0] == "pg_isready"
+    assert args[args.index("-h") + 1] in {"127.0.0.1", "localhost"}
+
+
+def test_every_service_the_components_need_has_a_healthcheck():
+    for name in ("kafka", "postgres", "s3"):
+        assert SERVICES[name].get("healthcheck"), name
+        assert SERVICES["init"]["depends_on"][name] == {"condition": "service_healthy"}
+
+
+def test_s3_server_accepts_the_keys_the_components_use():
+    s3_env = SERVICES["s3"]["environment"]
+    for name, svc in OURS.items():
+        env = svc["environment"]
+        if "AWS_ENDPOINT_URL" in env:
+            assert env["AWS_ACCESS_KEY_ID"] == s3_env["AWS_ACCESS_KEY_ID"], name
+            assert env["AWS_SECRET_ACCESS_KEY"] == s3_env["AWS_SECRET_ACCESS_KEY"], name
+
+
+def test_postgres_credentials_match_the_server():
+    server = SERVICES["postgres"]["environment"]
+    for name, svc in OURS.items():
+        env = svc["environment"]
+        if "POSTGRES_HOST" in env:
+            assert {k: env[k] for k in server} == server, name
+
+
+NEEDS = {
+    "init": {"postgres", "s3", "kafka"},
+    "loader": {"postgres", "s3", "kafka"},
+    "watcher": {"s3", "kafka"},
+    "generator": {"s3"},
+    "dashboard": {"postgres", "kafka"},  # the pipeline page reads the loader's lag
+    "dbt-docs": {"postgres"},
+}
+PREFIXES = {"postgres": "POSTGRES_", "s3": "AWS_", "kafka": "BOOTSTRAP_SERVERS"}
+
+
+@pytest.mark.parametrize("name", sorted(NEEDS))
+def test_each_component_gets_only_the_services_it_uses(name):
+    env = OURS[name]["environment"]
+    given = {svc for svc, prefix in PREFIXES.items() if any(k.startswith(prefix) for k in env)}
+    assert given == NEEDS[name]
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_five_postgres_variables_are_enough(name):
+    # Components log in as POSTGRES_USER and switch to their own role: no per-role password.
+    env = OURS[name]["environment"]
+    assert not [k for k in env if k.startswith("POSTGRES_") and k.endswith("_PASSWORD")
+                and k != "POSTGRES_PASSWORD"]
+
+
+def test_docs_site_is_generated_after_the_first_build():
+    command = OURS["dbt-docs"]["command"]
+    assert "--wait-for-marts" in command
+    args = build_parser().parse_args(command[1:])
+    assert args.wait_for_marts is True
+
+
+def test_build_context_leaves_out_local_state_and_the_virtualenv():
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".venv", ".salespipe", ".env", "dbt_sales/target"} <= ignored

@@ -41,7 +41,13 @@ final as (
     select
         {{ run_started_at_literal() }} as built_at,
         cast('{{ invocation_id }}' as text) as invocation_id,
-        cast(files_new as bigint) as files_new
+        cast(files_new as bigint) as files_new,
+        -- This model runs last, so the time since the build started covers every model and
+        -- test before it (not the on-run-end hooks).
+        cast(
+            extract(epoch from clock_timestamp() - {{ run_started_at_literal() }})
+            as numeric(10, 2)
+        ) as duration_seconds
     from this_build
 
 )

@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from loader.dbt import DbtOutcome, DbtWorker, run_build
+from loader.dbt import DBT_TIMEOUT_S, DbtOutcome, DbtWorker, run_build
 from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
 from loader.load import FileOutcome, load_object
@@ -35,6 +35,11 @@ log = logging.getLogger("loader.consumer")
 
 POLL_TIMEOUT_S = 0.5
 DB_RETRY_MAX_S = 30.0
+# librdkafka evicts a group member that has not polled for `max.poll.interval.ms`, and the
+# consume loop does not poll while it waits for a dbt build. So the interval must outlast the
+# longest build dbt is allowed (DBT_TIMEOUT_S) plus a margin for waiting on another loader's
+# build and for loading the batch; derived here so raising the dbt timeout raises it too.
+MAX_POLL_INTERVAL_MS = (DBT_TIMEOUT_S + 600) * 1000
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ class Loader:
         self.run_dbt = run_dbt
         self.batch_size = batch_size
         self.stop = threading.Event()
-        self.consumer = Consumer(kafka.consumer_config(settings, group_id))
+        self.consumer = Consumer(kafka.consumer_config(
+            settings, group_id, **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS}))
         self.producer = Producer(kafka.producer_config(settings))
         self.s3 = s3.client(settings)
         self.workdir = Path(tempfile.mkdtemp(prefix="salespipe-loader-"))
@@ -200,7 +206,8 @@ class Loader:
                     if self.stop.is_set():
                         break  # uncommitted messages are redelivered to whoever owns them next
                     if msg.error():
-                        log.warning("event=kafka_error error=%s", msg.error())
+                        # e.g. TOPIC_AUTHORIZATION_FAILED arrives as a message, not a callback
+                        kafka.raise_if_fatal(msg.error())
                         continue
                     self.handle(msg, batch)
                     try:

@@ -109,13 +109,21 @@ class BuildScheduler:
             self._closing = True
             running = self._running
             self._cond.notify()
-        proc = getattr(self.worker, "proc", None)
-        if running and proc is not None and proc.poll() is None:
+        if running:
             log.info("event=dbt_build_abandoned reason=shutdown")
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            # Again until the thread ends: a worker killed before it accepted the build is
+            # replaced once by DbtWorker.invoke, and that replacement must go too.
+            self._terminate_worker()
+            self._thread.join(0.1)
+        # A build still waiting for another loader's build lock cannot be interrupted from
+        # here; the thread is a daemon and its lock session ends with the process.
+
+    def _terminate_worker(self) -> None:
+        proc = getattr(self.worker, "proc", None)
+        if proc is not None and proc.poll() is None:
             try:
                 os.kill(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        # A build still waiting for another loader's build lock cannot be interrupted from
-        # here; the thread is a daemon and its lock session ends with the process.
-        self._thread.join(timeout)

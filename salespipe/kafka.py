@@ -66,12 +66,16 @@ def fatal_reason(error: Any) -> str | None:
     return None
 
 
-def raise_if_fatal(error: Any) -> None:
-    """librdkafka's `error_cb`: raised from the poll/consume/flush call that served it, so the
-    fatal error ends the component's loop instead of being logged and retried forever."""
+def _raise_fatal(error: Any) -> None:
     reason = fatal_reason(error)
     if reason is not None:
         raise KafkaFatal(f"Kafka: {reason}")
+
+
+def raise_if_fatal(error: Any) -> None:
+    """librdkafka's `error_cb`: raised from the poll/consume/flush call that served it, so the
+    fatal error ends the component's loop instead of being logged and retried forever."""
+    _raise_fatal(error)
     _client_log.warning("event=kafka_error error=%s", error)
 
 
@@ -128,8 +132,9 @@ def check_broker(settings: Settings, timeout: float = 20.0) -> None:
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
+    # Quiet: an unreachable broker is reported once, below, not per connection attempt.
     admin = AdminClient(client_config(settings, **{"socket.connection.setup.timeout.ms": 5000,
-                                                   "log_level": 0}))
+                                                   "log_level": 0, "error_cb": _raise_fatal}))
     deadline = time.monotonic() + timeout
     while True:
         try:

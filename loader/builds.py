@@ -33,7 +33,7 @@ class BuildScheduler:
 
     def __init__(self, settings: Settings, worker: DbtWorker,
                  on_done: Callable[[list[Any], DbtOutcome], None],
-                 on_error: Callable[[BaseException], None]) -> None:
+                 on_error: Callable[[BaseException], None], retry_min_s: float = 1.0) -> None:
         self.settings = settings
         self.worker = worker
         self._on_done = on_done
@@ -44,7 +44,8 @@ class BuildScheduler:
         self._running = False
         self._closing = False
         self._retry_at = 0.0
-        self._backoff = 1.0
+        self._retry_min_s = retry_min_s
+        self._backoff = retry_min_s
         self.builds = 0
         self.error: BaseException | None = None
         self.last_success = time.monotonic()
@@ -85,7 +86,7 @@ class BuildScheduler:
                     self._running = False
                     self.builds += 1
                     if outcome.success:
-                        self._backoff, self.last_success = 1.0, time.monotonic()
+                        self._backoff, self.last_success = self._retry_min_s, time.monotonic()
                     elif not self._closing:
                         # Retried with capped backoff; requests made meanwhile ride along.
                         self._requested = True

@@ -11,6 +11,7 @@ causes a redelivery that is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -213,6 +214,7 @@ class Loader:
                     if msg.error():
                         # e.g. TOPIC_AUTHORIZATION_FAILED arrives as a message, not a callback
                         kafka.raise_if_fatal(msg.error())
+                        log.warning("event=kafka_error error=%s", msg.error())
                         continue
                     self.handle(msg, batch)
                     try:
@@ -247,10 +249,16 @@ class Loader:
         return msgs
 
     def close(self) -> None:
-        self.consumer.close()
+        from confluent_kafka import KafkaException
+
+        # After a fatal Kafka error the clients raise it again while closing; the first one
+        # is what gets reported.
+        with contextlib.suppress(kafka.KafkaFatal, KafkaException):
+            self.consumer.close()
         self.builds.close()
         self.dbt_worker.close()
-        self.producer.flush(10)
+        with contextlib.suppress(kafka.KafkaFatal, KafkaException):
+            self.producer.flush(10)
         if self.conn is not None:
             self.conn.close()
         for leftover in self.workdir.glob("*"):

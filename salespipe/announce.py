@@ -65,6 +65,7 @@ class Announcer:
 
     def _delivered(self, err: Any, msg: Any) -> None:
         if err is not None:
+            kafka.raise_if_fatal(err)  # e.g. no right to write the topic: retrying cannot help
             self._errors.append(str(err))
 
     def flush(self, timeout: float = 60.0) -> None:

@@ -10,8 +10,9 @@ from salespipe.settings import TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
 
 class _RepeatFilter(logging.Filter):
     """During a broker outage librdkafka reports the same connect failure many times a second;
-    keep the first of each message per interval so the log stays readable. Its `FAIL` lines
-    are dropped: `error_cb` reports the same errors (and stops the process on fatal ones)."""
+    keep the first of each message per interval so the log stays readable. Its `FAIL` and
+    `FATAL` lines are dropped: `error_cb` reports the same errors (and stops the process on
+    fatal ones)."""
 
     def __init__(self, interval_s: float = 30.0) -> None:
         super().__init__()
@@ -23,7 +24,7 @@ class _RepeatFilter(logging.Filter):
         import time
 
         message = record.getMessage()
-        if message.startswith("FAIL "):
+        if message.startswith(("FAIL ", "FATAL ")):
             return False
         key = re.sub(r"\d+ms", "", message.split(": ", 1)[-1])
         now = time.monotonic()
@@ -66,16 +67,18 @@ def fatal_reason(error: Any) -> str | None:
     return None
 
 
-def _raise_fatal(error: Any) -> None:
+def raise_if_fatal(error: Any) -> None:
+    """Raise `KafkaFatal` for a fatal `KafkaError` (from a callback, a message or a delivery
+    report); other errors are the caller's to log or retry."""
     reason = fatal_reason(error)
     if reason is not None:
         raise KafkaFatal(f"Kafka: {reason}")
 
 
-def raise_if_fatal(error: Any) -> None:
-    """librdkafka's `error_cb`: raised from the poll/consume/flush call that served it, so the
+def on_client_error(error: Any) -> None:
+    """librdkafka's `error_cb`: raised from the poll/consume/flush call that served it, so a
     fatal error ends the component's loop instead of being logged and retried forever."""
-    _raise_fatal(error)
+    raise_if_fatal(error)
     _client_log.warning("event=kafka_error error=%s", error)
 
 
@@ -86,7 +89,7 @@ def client_config(settings: Settings, **extra: Any) -> dict[str, Any]:
         "client.id": settings.CLIENT_ID,
         # librdkafka's own log lines go through `logging` (one format, no raw stderr noise).
         "logger": _client_log,
-        "error_cb": raise_if_fatal,
+        "error_cb": on_client_error,
     }
     if settings.SASL_USERNAME and settings.SASL_PASSWORD is not None:
         conf.update({
@@ -134,7 +137,7 @@ def check_broker(settings: Settings, timeout: float = 20.0) -> None:
 
     # Quiet: an unreachable broker is reported once, below, not per connection attempt.
     admin = AdminClient(client_config(settings, **{"socket.connection.setup.timeout.ms": 5000,
-                                                   "log_level": 0, "error_cb": _raise_fatal}))
+                                                   "log_level": 0, "error_cb": raise_if_fatal}))
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -163,6 +166,7 @@ def ensure_topics(settings: Settings, timeout: float = 30.0,
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
+    check_broker(settings, timeout)  # rejected credentials: one clear line, not a timeout
     admin = AdminClient(client_config(settings))
     try:
         existing = set(admin.list_topics(timeout=timeout).topics)

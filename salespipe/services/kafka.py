@@ -31,8 +31,12 @@ from salespipe.services.process import (
 
 HEAP = "-Xmx512m"
 # Local-only credentials of the SASL_SSL listener (like the local PostgreSQL password).
+# The second user has no rights: it shows how an authorization error looks.
 LOCAL_SASL_USER = "salespipe"
 LOCAL_SASL_PASSWORD = "salespipe-local-sasl"  # noqa: S105 - local broker only
+LOCAL_SASL_UNAUTHORIZED_USER = "salespipe-no-rights"
+# Bumped when the broker's configuration changes: a running broker of an older one restarts.
+CONFIG_VERSION = 2
 _KEYSTORE_PASSWORD = "salespipe-local-keystore"  # noqa: S105 - local broker only
 
 
@@ -96,7 +100,8 @@ def _write_config(base: Path, port: int, cport: int, sport: int, keystore: Path)
     props = base / "server.properties"
     jaas = (f'org.apache.kafka.common.security.plain.PlainLoginModule required '
             f'username="{LOCAL_SASL_USER}" password="{LOCAL_SASL_PASSWORD}" '
-            f'user_{LOCAL_SASL_USER}="{LOCAL_SASL_PASSWORD}";')
+            f'user_{LOCAL_SASL_USER}="{LOCAL_SASL_PASSWORD}" '
+            f'user_{LOCAL_SASL_UNAUTHORIZED_USER}="{LOCAL_SASL_PASSWORD}";')
     props.write_text("\n".join([
         "process.roles=broker,controller",
         "node.id=1",
@@ -114,6 +119,10 @@ def _write_config(base: Path, port: int, cport: int, sport: int, keystore: Path)
         "ssl.keystore.type=PKCS12",
         f"ssl.keystore.password={_KEYSTORE_PASSWORD}",
         f"ssl.key.password={_KEYSTORE_PASSWORD}",
+        # ACLs: the PLAINTEXT and controller listeners (ANONYMOUS) and the local SASL user may
+        # do anything; the unauthorized user nothing.
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        f"super.users=User:ANONYMOUS;User:{LOCAL_SASL_USER}",
         f"log.dirs={data}",
         "num.partitions=1",
         "offsets.topic.replication.factor=1",
@@ -175,9 +184,9 @@ def data_dir_in_use(data: Path) -> bool:
 def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     pid, port = previous.get("pid"), int(previous.get("port") or 0)
     if pid_alive(pid) and port and port_open(port):
-        if previous.get("sasl_port"):
+        if previous.get("config_version") == CONFIG_VERSION:
             return previous
-        stop_pid(int(pid or 0), timeout=30)  # started by a version without the SASL_SSL listener
+        stop_pid(int(pid or 0), timeout=30)  # started with an older configuration
     if data_dir_in_use(base / "data"):
         raise ServiceError(
             f"a Kafka broker not recorded in .salespipe/services.json uses {base / 'data'}; "
@@ -211,4 +220,4 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
         raise ServiceError(f"Kafka exited at start; see {base / 'server.log'}")
     wait_until(lambda: port_open(sport) or not pid_alive(pid), 30, "Kafka's SASL_SSL listener")
     return {"pid": pid, "port": port, "controller_port": cport, "sasl_port": sport,
-            "ca_location": str(pem)}
+            "ca_location": str(pem), "config_version": CONFIG_VERSION}

@@ -29,14 +29,23 @@ def _describe(settings, topic: str) -> list[int]:
     return [len(partitions[p].replicas) for p in sorted(partitions)]
 
 
-def _sasl_env(world, password: str) -> dict[str, str]:
+def _sasl_env(world, password: str, user: str | None = None) -> dict[str, str]:
     from salespipe.services.kafka import LOCAL_SASL_USER
     from salespipe.settings import read_services_state
 
     broker = read_services_state()["kafka"]
     return dict(world.env, BOOTSTRAP_SERVERS=f"127.0.0.1:{broker['sasl_port']}",
-                SASL_USERNAME=LOCAL_SASL_USER, SASL_PASSWORD=password,
+                SASL_USERNAME=user or LOCAL_SASL_USER, SASL_PASSWORD=password,
                 KAFKA_SSL_CA_LOCATION=broker["ca_location"])
+
+
+def _one_error_line(proc: subprocess.CompletedProcess, command: str) -> str:
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()]
+    assert len(errors) == 1, proc.stderr[-2000:]
+    assert errors[0].startswith(f"salespipe {command}: error: Kafka: ")
+    return errors[0]
 
 
 def test_topics_get_configured_partitions_and_the_brokers_default_replication(world):
@@ -95,10 +104,19 @@ def test_wrong_sasl_password_stops_with_one_line_and_never_prints_it(world, comm
     argv = ([SALESPIPE, "watch", "--topic", world.files_topic] if command == "watch"
             else loader_cmd(world, "--no-dbt"))
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1, proc.stderr[-2000:]
-    errors = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()]
-    assert len(errors) == 1, proc.stderr[-2000:]
-    assert errors[0].startswith(f"salespipe {command}: error: Kafka: ")
-    assert "Authentication failed" in errors[0]
-    assert "Traceback" not in proc.stderr
+    assert "Authentication failed" in _one_error_line(proc, command)
     assert WRONG_PASSWORD not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("command", ["watch", "load"])
+def test_user_without_rights_stops_with_one_authorization_error(world, command):
+    from salespipe.services.kafka import LOCAL_SASL_PASSWORD, LOCAL_SASL_UNAUTHORIZED_USER
+
+    env = _sasl_env(world, LOCAL_SASL_PASSWORD, user=LOCAL_SASL_UNAUTHORIZED_USER)
+    if command == "watch":  # something to announce, on a topic it may not write
+        put(world, "incoming/denied.csv", to_csv([sale("D1")]))
+        argv = [SALESPIPE, "watch", "--topic", world.files_topic]
+    else:
+        argv = loader_cmd(world, "--no-dbt")
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert "AUTHORIZATION_FAILED" in _one_error_line(proc, command)

@@ -3,6 +3,8 @@ and `salespipe run` passes the signal on so that no component outlives it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -54,21 +56,28 @@ def test_watcher_stops_on_signal_while_kafka_is_unreachable(world, tmp_path, sig
     assert "Traceback" not in output
 
 
-def test_sigint_to_salespipe_run_stops_every_component(world, tmp_path):
+@pytest.mark.parametrize("to_group", [False, True], ids=["kill", "ctrl_c"])
+def test_sigint_to_salespipe_run_stops_every_component(world, tmp_path, to_group):
+    """`kill -INT` reaches `salespipe run` alone; Ctrl-C in a terminal reaches its whole
+    process group (every component and a generator that may be running)."""
     log = tmp_path / "run.log"
     proc = subprocess.Popen([SALESPIPE, "run", "--every", "2", "--rows", "50", "--port",
                              str(free_port())], env=world.env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         # Running for real: the watcher announced and the loader loaded a generated file.
         wait_for(lambda: query(world, "select count(*) from raw.files "
                                       "where status = 'loaded'")[0][0] > 0, timeout=240)
         components = descendants(proc.pid)
         assert len(components) >= 3, log.read_text()[-3000:]
-        proc.send_signal(signal.SIGINT)
+        if to_group:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
         code = proc.wait(60)
     finally:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):  # whatever a failure left behind
+            os.killpg(proc.pid, signal.SIGKILL)
     output = log.read_text()
     assert code == 0, output[-3000:]
     assert "stopped (services keep running" in output

@@ -61,22 +61,34 @@ def poll_once(settings: Settings, client: object, announcer: Announcer, seen: Se
 def watch(settings: Settings, *, interval: float = 1.0, once: bool = False,
           stop: threading.Event | None = None, topic: str = TOPIC_FILES,
           state_path: Path | None = None) -> None:
+    """Poll until `stop` is set. In the main thread, Ctrl-C and SIGTERM only set it: every
+    wait of the loop (backoff, Kafka acknowledgements) watches it, so the watcher stops within
+    a fraction of a second even while S3 or Kafka is down, instead of finishing its retries
+    first. The previous handlers are restored on return (the caller may be a test run)."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        _watch(settings, interval, once, stop, topic, state_path)
+        return
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.info("event=signal signum=%d action=stop", signum)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _watch(settings, interval, once, stop, topic, state_path)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _watch(settings: Settings, interval: float, once: bool, stop: threading.Event, topic: str,
+           state_path: Path | None) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from salespipe.announce import AnnounceInterrupted
     from salespipe.kafka import KafkaUnavailable
 
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        # Ctrl-C and SIGTERM only set the event: every wait below (backoff, Kafka
-        # acknowledgements) watches it, so the watcher stops within a fraction of a second
-        # even while S3 or Kafka is down, instead of finishing its retries first.
-        def _stop(signum: int, _frame: object) -> None:
-            log.info("event=signal signum=%d action=stop", signum)
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
     client = s3.client(settings)
     announcer = Announcer(settings, topic, stop=stop)
     seen = SeenObjects(state_path or state_dir() / f"watch-{settings.BUCKET_NAME}.json")

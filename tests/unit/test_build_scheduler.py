@@ -76,3 +76,11 @@ def test_a_failed_build_is_retried_and_new_data_does_not_wait_for_the_backoff(sc
     assert finished.acquire(timeout=10)
     s.close()
     assert done == [(["b1"], False), (["b2"], True)]
+
+
+def test_the_group_keeps_a_loader_longer_than_the_longest_dbt_build():
+    from loader.consumer import MAX_POLL_INTERVAL_MS
+    from loader.dbt import DBT_TIMEOUT_S
+
+    # librdkafka's upper bound for max.poll.interval.ms is 86,400,000 (a day).
+    assert DBT_TIMEOUT_S * 1000 < MAX_POLL_INTERVAL_MS <= 86_400_000

@@ -1,7 +1,8 @@
 """`salespipe load`: the consume loop.
 
     poll sales.files -> for each message: parse event -> load each object (one DB transaction)
-    -> commit the message's offset -> after the batch: dbt build -> summary on sales.loads.
+    -> commit the message's offset -> after the batch: request a dbt build (run beside the
+    loop, see loader/builds.py) -> after the build: summary on sales.loads.
 
 At-least-once delivery plus idempotent loads (skip a (key, ETag) already in raw.files) gives an
 exactly-once effect on the marts: a crash between the DB commit and the offset commit only
@@ -10,6 +11,7 @@ causes a redelivery that is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -24,7 +26,8 @@ from typing import Any
 
 import psycopg
 
-from loader.dbt import DbtOutcome, DbtWorker, run_build
+from loader.builds import BuildScheduler
+from loader.dbt import DBT_TIMEOUT_S, DbtOutcome, DbtWorker
 from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
 from loader.load import FileOutcome, load_object
@@ -35,6 +38,12 @@ log = logging.getLogger("loader.consumer")
 
 POLL_TIMEOUT_S = 0.5
 DB_RETRY_MAX_S = 30.0
+# librdkafka evicts a group member that has not polled for `max.poll.interval.ms`. Builds run
+# beside the consume loop, but nothing may rely on that to stay in the group: the interval
+# outlasts the longest build dbt is allowed (DBT_TIMEOUT_S) plus a margin for waiting on
+# another loader's build and for loading a batch; derived here so raising the dbt timeout
+# raises it too.
+MAX_POLL_INTERVAL_MS = (DBT_TIMEOUT_S + 600) * 1000
 
 
 @dataclass(frozen=True)
@@ -75,16 +84,19 @@ class Loader:
         self.run_dbt = run_dbt
         self.batch_size = batch_size
         self.stop = threading.Event()
-        self.consumer = Consumer(kafka.consumer_config(settings, group_id))
+        self.consumer = Consumer(kafka.consumer_config(
+            settings, group_id, **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS}))
         self.producer = Producer(kafka.producer_config(settings))
         self.s3 = s3.client(settings)
         self.workdir = Path(tempfile.mkdtemp(prefix="salespipe-loader-"))
         self.conn: psycopg.Connection | None = None
-        # True at start: a loader that died after a DB commit but before dbt left marts behind;
-        # the redelivered event is skipped, so only this first build catches them up.
-        self.dbt_pending = run_dbt
-        self.dbt_backoff = 1.0
-        self.next_dbt_attempt = 0.0
+        self.builds = BuildScheduler(self.dbt_settings, self.dbt_worker,
+                                     on_done=self._build_done, on_error=lambda _e: self.stop.set())
+        if run_dbt:
+            # A loader that died after a DB commit but before dbt left marts behind; the
+            # redelivered event is skipped, so only this first build catches them up. It runs
+            # beside the consume loop: files announced meanwhile do not wait for it.
+            self.builds.request()
 
     # --- database connection, re-established after a server restart ----------------------
     def _db(self) -> psycopg.Connection:
@@ -149,19 +161,17 @@ class Loader:
 
     # --- the batch -------------------------------------------------------------------------
     def finish_batch(self, batch: Batch) -> None:
+        """A batch that changed raw gets a build (its summary waits for it); others are
+        summarized at once."""
         if batch.changed and self.run_dbt:
-            self.dbt_pending = True
-        outcome: DbtOutcome | None = None
-        if self.run_dbt and self.dbt_pending:
-            try:
-                outcome = run_build(self.dbt_settings, self.dbt_worker)
-            except psycopg.Error as exc:
-                outcome = DbtOutcome(False, 0.0, f"database error: {str(exc).splitlines()[0]}")
-            self.dbt_pending = not outcome.success
-            # A failed build is retried with capped backoff, not in a tight loop.
-            self.dbt_backoff = 1.0 if outcome.success else min(self.dbt_backoff * 2, 60.0)
-            self.next_dbt_attempt = time.monotonic() + (0 if outcome.success else self.dbt_backoff)
-        if batch.files or batch.dlq or outcome is not None:
+            self.builds.request(batch)
+        elif batch.files or batch.dlq:
+            self._publish_summary(batch, None)
+
+    def _build_done(self, batches: list[Batch], outcome: DbtOutcome) -> None:
+        """In the build thread: one summary per batch the build covered (a start-up or retry
+        build covers none and is reported on its own)."""
+        for batch in batches or [Batch()]:
             self._publish_summary(batch, outcome)
 
     def _publish_summary(self, batch: Batch, outcome: DbtOutcome | None) -> None:
@@ -194,12 +204,16 @@ class Loader:
         log.info("event=loader_started group=%s topic=%s", self.group_id, self.topics.files)
         try:
             while not self.stop.is_set():
+                if self.builds.error is not None:
+                    raise self.builds.error
                 msgs = self._next_batch()
                 batch = Batch()
                 for msg in msgs:
                     if self.stop.is_set():
                         break  # uncommitted messages are redelivered to whoever owns them next
                     if msg.error():
+                        # e.g. TOPIC_AUTHORIZATION_FAILED arrives as a message, not a callback
+                        kafka.raise_if_fatal(msg.error())
                         log.warning("event=kafka_error error=%s", msg.error())
                         continue
                     self.handle(msg, batch)
@@ -209,16 +223,17 @@ class Loader:
                         # Lost the partition in a rebalance: the next owner redelivers; loads
                         # are idempotent, so this costs a skip, not a double count.
                         log.warning("event=commit_failed error=%s", exc)
-                real = [m for m in msgs if not m.error()]
-                dbt_due = self.dbt_pending and time.monotonic() >= self.next_dbt_attempt
-                if real or dbt_due:
+                if any(not m.error() for m in msgs):
                     self.finish_batch(batch)
-                    if real or not self.dbt_pending:
-                        idle_since = time.monotonic()  # idle: nothing to do since the last work
-                elif exit_when_idle is not None and time.monotonic() - idle_since >= exit_when_idle:
-                    log.info("event=idle_exit idle_s=%.1f dbt_pending=%s", exit_when_idle,
-                             self.dbt_pending)
+                    idle_since = time.monotonic()
+                elif (exit_when_idle is not None and not self.builds.busy
+                      and time.monotonic() - max(idle_since, self.builds.last_success)
+                      >= exit_when_idle):
+                    # idle: no message and no build due since the last work
+                    log.info("event=idle_exit idle_s=%.1f", exit_when_idle)
                     break
+            if self.builds.error is not None:
+                raise self.builds.error
         except Stopped:
             log.info("event=stopping reason=shutdown_during_work")
         finally:
@@ -234,9 +249,16 @@ class Loader:
         return msgs
 
     def close(self) -> None:
-        self.consumer.close()
+        from confluent_kafka import KafkaException
+
+        # After a fatal Kafka error the clients raise it again while closing; the first one
+        # is what gets reported.
+        with contextlib.suppress(kafka.KafkaFatal, KafkaException):
+            self.consumer.close()
+        self.builds.close()
         self.dbt_worker.close()
-        self.producer.flush(10)
+        with contextlib.suppress(kafka.KafkaFatal, KafkaException):
+            self.producer.flush(10)
         if self.conn is not None:
             self.conn.close()
         for leftover in self.workdir.glob("*"):

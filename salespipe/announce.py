@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +14,11 @@ from salespipe import kafka, s3
 from salespipe.settings import INCOMING_PREFIX, TOPIC_FILES, Settings
 
 log = logging.getLogger("salespipe.announce")
+
+
+class AnnounceInterrupted(RuntimeError):
+    """Shutdown was requested while events were still unacknowledged; they are not marked
+    as announced, so the next start announces them again."""
 
 
 @dataclass(frozen=True)
@@ -33,11 +40,13 @@ def list_incoming(client: Any, bucket: str) -> Iterator[S3Object]:
 class Announcer:
     """An idempotent producer for `sales.files`, keyed by object key (one partition per key)."""
 
-    def __init__(self, settings: Settings, topic: str = TOPIC_FILES) -> None:
+    def __init__(self, settings: Settings, topic: str = TOPIC_FILES,
+                 stop: threading.Event | None = None) -> None:
         from confluent_kafka import Producer
 
         self.bucket = settings.BUCKET_NAME
         self.topic = topic
+        self._stop = stop or threading.Event()
         self._producer = Producer(kafka.producer_config(settings))
         self._errors: list[str] = []
 
@@ -49,13 +58,25 @@ class Announcer:
                                on_delivery=self._delivered)
         self._producer.poll(0)
 
+    def poll(self) -> None:
+        """Serve the producer's callbacks: a fatal error (e.g. rejected credentials) raises
+        `KafkaFatal` here even when there is nothing to announce."""
+        self._producer.poll(0)
+
     def _delivered(self, err: Any, msg: Any) -> None:
         if err is not None:
+            kafka.raise_if_fatal(err)  # e.g. no right to write the topic: retrying cannot help
             self._errors.append(str(err))
 
     def flush(self, timeout: float = 60.0) -> None:
-        """Block until every event is acknowledged; raise if any was not."""
-        remaining = self._producer.flush(timeout)
+        """Block until every event is acknowledged; raise if any was not. Waits in short
+        slices so a shutdown request is honoured while the broker is unreachable."""
+        deadline = time.monotonic() + timeout
+        remaining = self._producer.flush(0)
+        while remaining and time.monotonic() < deadline:
+            if self._stop.is_set():
+                raise AnnounceInterrupted(f"{remaining} event(s) unacknowledged at shutdown")
+            remaining = self._producer.flush(min(0.2, max(deadline - time.monotonic(), 0)))
         if remaining or self._errors:
             errors, self._errors = self._errors, []
             raise kafka.KafkaUnavailable(

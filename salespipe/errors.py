@@ -10,11 +10,11 @@ def user_message(exc: BaseException) -> str | None:
     from pydantic import ValidationError
 
     from salespipe.db import RolesUnavailable, SchemaMissing
-    from salespipe.kafka import KafkaUnavailable
+    from salespipe.kafka import KafkaFatal, KafkaUnavailable
     from salespipe.services.process import ServiceError
 
-    if isinstance(exc, KafkaUnavailable | ServiceError | SchemaMissing | RolesUnavailable):
-        return str(exc)
+    if isinstance(exc, KafkaUnavailable | KafkaFatal | ServiceError | SchemaMissing | RolesUnavailable):
+        return redact(str(exc))
     if isinstance(exc, ValidationError):
         return f"invalid configuration: {exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}"
     try:

@@ -2,7 +2,8 @@
 
 Each component runs as its own `salespipe` subprocess, exactly as it would in production;
 this process only seeds a week of history, uploads a new file every `--every` seconds and
-stops everything on Ctrl-C.
+stops everything on Ctrl-C: the signal is passed on to every component at once, and what is
+still running after `STOP_GRACE_S` is killed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from types import FrameType
 
 from salespipe.services import manager
 from salespipe.settings import Settings
@@ -21,44 +24,75 @@ from salespipe.settings import Settings
 log = logging.getLogger("salespipe.run")
 
 HISTORY_DAYS = 7
+# Components stop within a second or two (the loader finishes or rolls back its file and
+# abandons a running dbt build); this only bounds a component that hangs.
+STOP_GRACE_S = 10.0
 
 
 def _salespipe(*args: str) -> list[str]:
     return [str(Path(sys.executable).parent / "salespipe"), *args]
 
 
-def _generate(day: dt.date, rows: int) -> None:
-    subprocess.run(_salespipe("generate", "--upload", "--date", day.isoformat(),  # noqa: S603
-                              "--rows", str(rows)), check=True)
+def _generate(day: dt.date, rows: int, stop: threading.Event) -> None:
+    """Upload one day's file; a stop request ends the generator instead of waiting for it."""
+    proc = subprocess.Popen(_salespipe("generate", "--upload", "--date",  # noqa: S603
+                                       day.isoformat(), "--rows", str(rows)))
+    while proc.poll() is None:
+        if stop.wait(0.1):
+            proc.terminate()
+            proc.wait()
+            return
+    # Ctrl-C in a terminal reaches the generator too: its exit code then means nothing.
+    if proc.returncode != 0 and not stop.is_set():
+        raise subprocess.CalledProcessError(proc.returncode, proc.args)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]], signum: int) -> None:
+    """Send `signum` to every component first, then wait for them together."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signum)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for child in children:
+        try:
+            child.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            log.warning("event=component_killed pid=%d grace_s=%.0f", child.pid, STOP_GRACE_S)
+            child.kill()
+            child.wait()
 
 
 def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
     manager.up(settings)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    received = [signal.SIGTERM]
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        received[0] = signal.Signals(signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
     children: list[subprocess.Popen[bytes]] = []
+    code = 0
     try:
         for args in (("watch",), ("load",), ("dashboard", "--port", str(port))):
             children.append(subprocess.Popen(_salespipe(*args)))  # noqa: S603
         print(f"\n  dashboard: http://localhost:{port}\n  Ctrl-C stops everything\n", flush=True)
         today = dt.date.today()
-        _generate(today - dt.timedelta(days=HISTORY_DAYS - 1), rows)
-        for back in range(HISTORY_DAYS - 2, -1, -1):
-            _generate(today - dt.timedelta(days=back), rows)
+        for back in range(HISTORY_DAYS - 1, -1, -1):
+            if stop.is_set():
+                break
+            _generate(today - dt.timedelta(days=back), rows, stop)
         while not stop.wait(every):
             if any(c.poll() is not None for c in children):
                 log.error("event=component_exited action=stopping")
-                return 1
-            _generate(dt.date.today(), rows)
-    except KeyboardInterrupt:
-        pass
+                code = 1
+                break
+            _generate(dt.date.today(), rows, stop)
     finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        # Ctrl-C in a terminal reaches the components too; a signal sent to this process
+        # alone (kill, a supervisor) must still stop all of them, so pass it on.
+        _stop_children(children, received[0])
         print("stopped (services keep running: `salespipe services down` stops them)")
-    return 0
+    return code

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STATE_DIR_NAME = ".salespipe"
@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     SASL_PASSWORD: SecretStr | None = None
     SASL_MECHANISM: str = "PLAIN"
     CLIENT_ID: str = "salespipe"
+    # PEM file of the CA that signed the broker's certificate (librdkafka `ssl.ca.location`);
+    # hosted services use public CAs, so this is only for private or self-signed brokers.
+    KAFKA_SSL_CA_LOCATION: str | None = None
+    # Topics `services up` creates: partitions of sales.files (how many loaders can share it),
+    # and the replication factor; -1 takes the broker's default (3 on Confluent Cloud and MSK).
+    KAFKA_TOPIC_PARTITIONS: int = Field(default=6, ge=1)
+    KAFKA_REPLICATION_FACTOR: int = Field(default=-1, ge=-1, le=32767)
 
     # Per-component logins (optional). Unset, a component logs in as POSTGRES_USER and acts
     # as its role (COMPONENT_ROLES); see `for_component`.
@@ -102,6 +109,13 @@ class Settings(BaseSettings):
     # The role a connection switches to at login (`for_component`); not read from the
     # environment.
     _pg_role: str | None = PrivateAttr(default=None)
+
+    @field_validator("KAFKA_REPLICATION_FACTOR")
+    @classmethod
+    def _replication_factor(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must be -1 (the broker's default) or at least 1")
+        return value
 
     # --- which services are external -------------------------------------------------
     # An address equal to the one `services up` recorded is still local: that is what

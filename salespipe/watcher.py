@@ -61,20 +61,42 @@ def poll_once(settings: Settings, client: object, announcer: Announcer, seen: Se
 def watch(settings: Settings, *, interval: float = 1.0, once: bool = False,
           stop: threading.Event | None = None, topic: str = TOPIC_FILES,
           state_path: Path | None = None) -> None:
+    """Poll until `stop` is set. In the main thread, Ctrl-C and SIGTERM only set it: every
+    wait of the loop (backoff, Kafka acknowledgements) watches it, so the watcher stops within
+    a fraction of a second even while S3 or Kafka is down, instead of finishing its retries
+    first. The previous handlers are restored on return (the caller may be a test run)."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        _watch(settings, interval, once, stop, topic, state_path)
+        return
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.info("event=signal signum=%d action=stop", signum)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _watch(settings, interval, once, stop, topic, state_path)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _watch(settings: Settings, interval: float, once: bool, stop: threading.Event, topic: str,
+           state_path: Path | None) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from salespipe.announce import AnnounceInterrupted
     from salespipe.kafka import KafkaUnavailable
 
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     client = s3.client(settings)
-    announcer = Announcer(settings, topic)
+    announcer = Announcer(settings, topic, stop=stop)
     seen = SeenObjects(state_path or state_dir() / f"watch-{settings.BUCKET_NAME}.json")
     log.info("event=watch_started bucket=%s interval_s=%s", settings.BUCKET_NAME, interval)
     backoff = interval
     while not stop.is_set():
         try:
+            announcer.poll()
             poll_once(settings, client, announcer, seen)
             backoff = interval
         except (BotoCoreError, ClientError) as exc:
@@ -84,6 +106,9 @@ def watch(settings: Settings, *, interval: float = 1.0, once: bool = False,
         except KafkaUnavailable as exc:
             backoff = min(backoff * 2, 30.0)
             log.warning("event=kafka_unavailable error=%r retry_in_s=%.1f", str(exc), backoff)
+        except AnnounceInterrupted as exc:
+            log.info("event=watch_interrupted detail=%r", str(exc))
         if once:
             return
         stop.wait(backoff)
+    log.info("event=watch_stopped")

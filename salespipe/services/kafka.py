@@ -2,6 +2,10 @@
 
 The jars are resolved once with `mvn dependency:copy-dependencies` from `kafka-pom.xml`
 and cached under `.salespipe/kafka/libs`; the broker runs with `java -cp`.
+
+Besides the PLAINTEXT listener the local pipeline uses, the broker has a SASL_SSL listener
+(PLAIN, a self-signed certificate made with `keytool`), the way hosted Kafka is reached, so
+the clients' SASL_SSL path is tested on a real broker too.
 """
 
 from __future__ import annotations
@@ -21,10 +25,19 @@ from salespipe.services.process import (
     pid_alive,
     port_open,
     spawn,
+    stop_pid,
     wait_until,
 )
 
 HEAP = "-Xmx512m"
+# Local-only credentials of the SASL_SSL listener (like the local PostgreSQL password).
+# The second user has no rights: it shows how an authorization error looks.
+LOCAL_SASL_USER = "salespipe"
+LOCAL_SASL_PASSWORD = "salespipe-local-sasl"  # noqa: S105 - local broker only
+LOCAL_SASL_UNAUTHORIZED_USER = "salespipe-no-rights"
+# Bumped when the broker's configuration changes: a running broker of an older one restarts.
+CONFIG_VERSION = 2
+_KEYSTORE_PASSWORD = "salespipe-local-keystore"  # noqa: S105 - local broker only
 
 
 def check_tools() -> None:
@@ -59,18 +72,57 @@ def _resolve_jars(libs: Path) -> None:
     tmp.rename(libs)
 
 
-def _write_config(base: Path, port: int, cport: int) -> Path:
+def _make_certificate(base: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1/localhost (keystore for the broker, PEM for
+    the clients' `KAFKA_SSL_CA_LOCATION`), made once."""
+    keystore, pem = base / "broker.p12", base / "ca.pem"
+    if keystore.exists() and pem.exists():
+        return keystore, pem
+    if shutil.which("keytool") is None:
+        raise ServiceError("Kafka's SASL_SSL listener needs `keytool` (part of OpenJDK) on PATH")
+    keystore.unlink(missing_ok=True)
+    common = ["-alias", "broker", "-keystore", str(keystore), "-storepass", _KEYSTORE_PASSWORD]
+    for args in (
+        ["-genkeypair", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+         "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
+         "-storetype", "PKCS12", "-keypass", _KEYSTORE_PASSWORD],
+        ["-exportcert", "-rfc", "-file", str(pem)],
+    ):
+        result = subprocess.run(["keytool", *args, *common],  # noqa: S603, S607 - fixed argv
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise ServiceError(f"keytool failed: {(result.stdout + result.stderr).strip()[-300:]}")
+    return keystore, pem
+
+
+def _write_config(base: Path, port: int, cport: int, sport: int, keystore: Path) -> Path:
     data = base / "data"
     props = base / "server.properties"
+    jaas = (f'org.apache.kafka.common.security.plain.PlainLoginModule required '
+            f'username="{LOCAL_SASL_USER}" password="{LOCAL_SASL_PASSWORD}" '
+            f'user_{LOCAL_SASL_USER}="{LOCAL_SASL_PASSWORD}" '
+            f'user_{LOCAL_SASL_UNAUTHORIZED_USER}="{LOCAL_SASL_PASSWORD}";')
     props.write_text("\n".join([
         "process.roles=broker,controller",
         "node.id=1",
         f"controller.quorum.voters=1@127.0.0.1:{cport}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport},"
+        f"SASL_SSL://127.0.0.1:{sport}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:{sport}",
         "inter.broker.listener.name=PLAINTEXT",
         "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
+        "SASL_SSL:SASL_SSL",
+        "sasl.enabled.mechanisms=PLAIN",
+        f"listener.name.sasl_ssl.plain.sasl.jaas.config={jaas}",
+        f"ssl.keystore.location={keystore}",
+        "ssl.keystore.type=PKCS12",
+        f"ssl.keystore.password={_KEYSTORE_PASSWORD}",
+        f"ssl.key.password={_KEYSTORE_PASSWORD}",
+        # ACLs: the PLAINTEXT and controller listeners (ANONYMOUS) and the local SASL user may
+        # do anything; the unauthorized user nothing.
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        f"super.users=User:ANONYMOUS;User:{LOCAL_SASL_USER}",
         f"log.dirs={data}",
         "num.partitions=1",
         "offsets.topic.replication.factor=1",
@@ -132,7 +184,9 @@ def data_dir_in_use(data: Path) -> bool:
 def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     pid, port = previous.get("pid"), int(previous.get("port") or 0)
     if pid_alive(pid) and port and port_open(port):
-        return previous
+        if previous.get("config_version") == CONFIG_VERSION:
+            return previous
+        stop_pid(int(pid or 0), timeout=30)  # started with an older configuration
     if data_dir_in_use(base / "data"):
         raise ServiceError(
             f"a Kafka broker not recorded in .salespipe/services.json uses {base / 'data'}; "
@@ -147,7 +201,11 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
         port = free_port()
     if not cport or port_open(cport) or cport == port:
         cport = free_port()
-    props = _write_config(base, port, cport)
+    sport = int(previous.get("sasl_port") or 0)
+    if not sport or port_open(sport) or sport in (port, cport):
+        sport = free_port()
+    keystore, pem = _make_certificate(base)
+    props = _write_config(base, port, cport, sport, keystore)
     if not (base / "data" / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
         result = subprocess.run(  # noqa: S603 - fixed argv
@@ -160,4 +218,6 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     wait_until(lambda: port_open(port) or not pid_alive(pid), 90, "Kafka")
     if not pid_alive(pid):
         raise ServiceError(f"Kafka exited at start; see {base / 'server.log'}")
-    return {"pid": pid, "port": port, "controller_port": cport}
+    wait_until(lambda: port_open(sport) or not pid_alive(pid), 30, "Kafka's SASL_SSL listener")
+    return {"pid": pid, "port": port, "controller_port": cport, "sasl_port": sport,
+            "ca_location": str(pem), "config_version": CONFIG_VERSION}

@@ -59,3 +59,57 @@ def test_without_sasl_kafka_clients_use_plaintext(clean_env):
     clean_env.setenv("BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     conf = client_config(Settings())
     assert "security.protocol" not in conf and "sasl.password" not in conf
+
+
+def test_kafka_ca_location_is_passed_to_librdkafka_only_when_set(clean_env):
+    assert "ssl.ca.location" not in client_config(Settings())
+    clean_env.setenv("KAFKA_SSL_CA_LOCATION", "/etc/salespipe/broker-ca.pem")
+    assert client_config(Settings())["ssl.ca.location"] == "/etc/salespipe/broker-ca.pem"
+
+
+def test_topic_settings_default_to_six_partitions_and_the_brokers_replication(clean_env):
+    from salespipe.kafka import topic_plan
+
+    s = Settings()
+    assert (s.KAFKA_TOPIC_PARTITIONS, s.KAFKA_REPLICATION_FACTOR) == (6, -1)
+    clean_env.setenv("KAFKA_TOPIC_PARTITIONS", "12")
+    clean_env.setenv("KAFKA_REPLICATION_FACTOR", "3")
+    s = Settings()
+    assert s.KAFKA_REPLICATION_FACTOR == 3
+    assert topic_plan(s) == {"sales.files": 12, "sales.files.dlq": 1, "sales.loads": 1}
+
+
+@pytest.mark.parametrize("name, value", [("KAFKA_REPLICATION_FACTOR", "0"),
+                                         ("KAFKA_REPLICATION_FACTOR", "-2"),
+                                         ("KAFKA_TOPIC_PARTITIONS", "0")])
+def test_impossible_topic_settings_are_rejected(clean_env, name, value):
+    from pydantic import ValidationError
+
+    clean_env.setenv(name, value)
+    with pytest.raises(ValidationError, match=name):
+        Settings()
+
+
+@pytest.mark.parametrize("code, fatal", [
+    ("_AUTHENTICATION", True), ("SASL_AUTHENTICATION_FAILED", True),
+    ("TOPIC_AUTHORIZATION_FAILED", True), ("GROUP_AUTHORIZATION_FAILED", True),
+    ("_FATAL", True), ("_ALL_BROKERS_DOWN", False), ("_TRANSPORT", False),
+    ("_TIMED_OUT", False),
+])
+def test_only_errors_retrying_cannot_fix_are_fatal(code, fatal):
+    from confluent_kafka import KafkaError
+
+    from salespipe.kafka import fatal_reason
+
+    error = KafkaError(getattr(KafkaError, code), "broker said no")
+    assert (fatal_reason(error) is not None) is fatal
+
+
+def test_an_untrusted_certificate_is_fatal_and_names_the_ca_setting():
+    from confluent_kafka import KafkaError
+
+    from salespipe.kafka import fatal_reason
+
+    error = KafkaError(KafkaError._SSL, "SSL handshake failed: certificate verify failed")
+    assert "KAFKA_SSL_CA_LOCATION" in (fatal_reason(error) or "")
+    assert fatal_reason(KafkaError(KafkaError._SSL, "SSL handshake failed: Disconnected")) is None

@@ -59,3 +59,16 @@ def test_without_sasl_kafka_clients_use_plaintext(clean_env):
     clean_env.setenv("BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     conf = client_config(Settings())
     assert "security.protocol" not in conf and "sasl.password" not in conf
+
+
+def test_redact_hides_every_secret_including_component_passwords():
+    from pydantic import SecretStr
+
+    from salespipe.errors import redact
+    from salespipe.settings import Settings
+
+    s = Settings(POSTGRES_PASSWORD=SecretStr("admin-pw-1"), SASL_PASSWORD=SecretStr("sasl-pw-2"),
+                 POSTGRES_LOADER_PASSWORD=SecretStr("loader-pw-3"),
+                 POSTGRES_DASHBOARD_PASSWORD=SecretStr("dash-pw-4"))
+    text = "a admin-pw-1 b sasl-pw-2 c loader-pw-3 d dash-pw-4 e"
+    assert redact(text, s) == "a *** b *** c *** d *** e"

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.realistic import bench_loader_members, bench_loader_vs_ceiling
 from generator.core import write_csv
 from salespipe import db, kafka, s3
 from salespipe.services import manager
@@ -325,9 +326,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="sales in the large warehouse (default 10,000,000)")
     args = p.parse_args(argv)
     sizes = dict(gen=2_000, load=5_000, naive=1_000, fresh_files=2, fresh_rows=200,
-                 small=2_000, large=6_000, file_rows=2_000, inc=500) if args.smoke else dict(
+                 small=2_000, large=6_000, file_rows=2_000, inc=500, members_files=2,
+                 members_rows=500) if args.smoke else dict(
         gen=1_000_000, load=1_000_000, naive=100_000, fresh_files=20, fresh_rows=10_000,
-        small=100_000, large=10_000_000, file_rows=200_000, inc=10_000)
+        small=100_000, large=10_000_000, file_rows=200_000, inc=10_000, members_files=10,
+        members_rows=100_000)
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
@@ -359,11 +362,16 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     results["loader"] = bench_loader(b, sizes["load"], sizes["naive"])
     print("freshness ...", flush=True)
     results["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"])
+    print("one loader vs two on a burst ...", flush=True)
+    results["loader_members"] = bench_loader_members(b, sizes["members_files"],
+                                                     sizes["members_rows"], BIN)
     print("dbt and dashboard at scale ...", flush=True)
     b2 = Bench(args.smoke)  # a clean warehouse for the scale test
     try:
         results["dbt_scale"] = bench_dbt_scale(b2, sizes["small"], sizes["large"],
                                                sizes["file_rows"], sizes["inc"])
+        print("loader vs plain COPY into the full warehouse ...", flush=True)
+        results["loader_at_scale"] = bench_loader_vs_ceiling(b2, sizes["load"])
     finally:
         b2.close()
     results["bench_seconds"] = time.perf_counter() - started

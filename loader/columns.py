@@ -1,41 +1,10 @@
-"""The 24 columns of `raw.sales` and the header names a sales file may use for them."""
+"""Header cell -> column: how a file's header names the 24 columns (see salespipe.contract)."""
 
 from __future__ import annotations
 
-RAW_SALES_COLUMNS: tuple[str, ...] = (
-    "sale_date", "sale_id", "product_id", "product_name", "product_category", "quantity_sold",
-    "unit_price", "discount", "total_value", "unit_cost", "total_cost", "gross_profit",
-    "payment_method", "payment_status", "payment_date", "customer_id", "customer_name",
-    "sales_channel", "sales_region", "sales_rep", "customer_rating", "shipping_cost",
-    "delivery_status", "delivery_date",
-)  # fmt: skip
+from salespipe.contract import HUMAN_HEADERS, RAW_SALES_COLUMNS
 
-HUMAN_HEADERS: dict[str, str] = {
-    "Sale Date": "sale_date",
-    "Sale ID": "sale_id",
-    "Product ID": "product_id",
-    "Product Name": "product_name",
-    "Product Category": "product_category",
-    "Quantity Sold": "quantity_sold",
-    "Unit Price": "unit_price",
-    "Discount (%)": "discount",
-    "Total Value (with Discount)": "total_value",
-    "Unit Cost": "unit_cost",
-    "Total Cost": "total_cost",
-    "Gross Profit": "gross_profit",
-    "Payment Method": "payment_method",
-    "Payment Status": "payment_status",
-    "Payment Date": "payment_date",
-    "Customer ID": "customer_id",
-    "Customer Name": "customer_name",
-    "Sales Channel": "sales_channel",
-    "Sales Region": "sales_region",
-    "Sales Representative": "sales_rep",
-    "Customer Rating": "customer_rating",
-    "Shipping Cost": "shipping_cost",
-    "Delivery Status": "delivery_status",
-    "Delivery Date": "delivery_date",
-}
+__all__ = ["HUMAN_HEADERS", "RAW_SALES_COLUMNS", "column_for_header"]
 
 # Header cells are matched after trimming surrounding whitespace and ignoring case.
 _HEADER_LOOKUP: dict[str, str] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from salespipe.settings import Settings
 
 
@@ -35,10 +37,11 @@ def user_message(exc: BaseException) -> str | None:
 
 
 def redact(text: str, settings: Settings | None = None) -> str:
-    """Remove any configured secret from a message before it is shown or logged."""
+    """Remove every secret the settings hold (any `SecretStr` field, the per-component
+    passwords included) from a message before it is shown or logged."""
     s = settings or Settings()
-    for secret in (s.POSTGRES_PASSWORD, s.POSTGRES_LOADER_PASSWORD, s.POSTGRES_TRANSFORM_PASSWORD,
-                   s.POSTGRES_DASHBOARD_PASSWORD, s.AWS_SECRET_ACCESS_KEY, s.SASL_PASSWORD):
-        if secret is not None and secret.get_secret_value():
+    secrets = [getattr(s, name) for name in type(s).model_fields]
+    for secret in secrets:
+        if isinstance(secret, SecretStr) and secret.get_secret_value():
             text = text.replace(secret.get_secret_value(), "***")
     return text

@@ -14,14 +14,17 @@ from typing import Any
 from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The pipeline's names live in the contract; re-exported for modules importing them from here.
+from salespipe.contract import (  # noqa: F401
+    CONSUMER_GROUP,
+    INCOMING_PREFIX,
+    TOPIC_DLQ,
+    TOPIC_FILES,
+    TOPIC_LOADS,
+)
+
 STATE_DIR_NAME = ".salespipe"
 SERVICES_FILE = "services.json"
-
-TOPIC_FILES = "sales.files"
-TOPIC_DLQ = "sales.files.dlq"
-TOPIC_LOADS = "sales.loads"
-CONSUMER_GROUP = "sales-loader"
-INCOMING_PREFIX = "incoming/"
 
 LOCAL_S3_ACCESS_KEY = "salespipe-local"
 LOCAL_S3_SECRET_KEY = "salespipe-local-secret"  # noqa: S105 - moto accepts any key; not a secret

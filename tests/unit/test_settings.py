@@ -113,3 +113,16 @@ def test_an_untrusted_certificate_is_fatal_and_names_the_ca_setting():
     error = KafkaError(KafkaError._SSL, "SSL handshake failed: certificate verify failed")
     assert "KAFKA_SSL_CA_LOCATION" in (fatal_reason(error) or "")
     assert fatal_reason(KafkaError(KafkaError._SSL, "SSL handshake failed: Disconnected")) is None
+
+
+def test_redact_hides_every_secret_including_component_passwords():
+    from pydantic import SecretStr
+
+    from salespipe.errors import redact
+    from salespipe.settings import Settings
+
+    s = Settings(POSTGRES_PASSWORD=SecretStr("admin-pw-1"), SASL_PASSWORD=SecretStr("sasl-pw-2"),
+                 POSTGRES_LOADER_PASSWORD=SecretStr("loader-pw-3"),
+                 POSTGRES_DASHBOARD_PASSWORD=SecretStr("dash-pw-4"))
+    text = "a admin-pw-1 b sasl-pw-2 c loader-pw-3 d dash-pw-4 e"
+    assert redact(text, s) == "a *** b *** c *** d *** e"

@@ -1,0 +1,447 @@
+"""Every row rule of a sales file, written once, in two tables: `COLUMN_RULES` (one rule per
+column) and `CROSS_RULES` (rules between columns).
+
+Each kind of rule knows how to check one text value (`check`: exact, row by row; the
+reference and the pydantic `SaleRow` contract are built on it) and a whole Arrow column
+(`check_array`: pyarrow.compute + numpy, what the loader runs). The two sit side by side in
+one class, so adding a rule is one entry in a table and changing a kind is one edit in one
+place; the unit tests (hypothesis) require both to give the same verdicts and reasons.
+
+Interpretations (marked *), kept stable because reasons land in `raw.sales_rejected`:
+
+- Text is stored exactly as sent; "empty" means only ASCII whitespace*.
+- Dates are YYYY-MM-DD, real calendar days, year 0001-9999*; spaces/tabs around are dropped*.
+  Optional dates may be empty (NULL) but not before sale_date.
+- Numbers: digits with an optional fraction, at most 15 integer digits*, no exponent, NaN or
+  infinity*, no sign except gross_profit. In a ","-file the decimal mark is "." and there are
+  no thousands separators*; in a ";"-file (pt-BR export) the mark is "," and "." may group
+  thousands by 3 ("1.234,56"), so "12.50" is not a number there*. Stored normalized
+  ("1.234,56" -> "1234.56"), digits otherwise as sent, so money round-trips exactly.
+- quantity_sold is a whole number 1..2147483647 (PostgreSQL integer)*; "3,0" is stored "3".
+- An empty discount is 0*. Statuses match exactly, case-sensitively, untrimmed*.
+- Cross-field rules run only when all their inputs are valid*. Totals must agree within
+  0.01; floats decide the clear cases and values within float error of 0.01 are decided
+  again with exact fractions (by the row-wise `check`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salespipe.contract import DELIVERY_STATUSES, PAYMENT_STATUSES, RAW_SALES_COLUMNS
+
+MAX_QUANTITY = 2_147_483_647
+TOLERANCE = Fraction(1, 100)
+
+# Patterns without anchors: Python uses fullmatch, RE2 (pyarrow) gets ^(...)$. ASCII classes
+# only, since \d and \s differ between the two engines.
+_SP = "[ \t]*"
+BLANK = "[ \t\r\n\f\v]*"
+_DATE = _SP + "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])" + _SP
+_DOT_INT = "[0-9]{1,15}"
+_COMMA_INT = "([0-9]{1,15}|[0-9]{1,3}([.][0-9]{3}){1,4})"
+
+
+def number_pattern(decimal_comma: bool, *, signed: bool = False, whole: bool = False) -> str:
+    integer, mark = (_COMMA_INT, ",") if decimal_comma else (_DOT_INT, "[.]")
+    fraction = f"({mark}0+)?" if whole else f"({mark}[0-9]+)?"
+    return _SP + ("-?" if signed else "") + integer + fraction + _SP
+
+
+def normalize_number(text: str, decimal_comma: bool) -> str:
+    """'1.234,56' -> '1234.56' in a ;-file; trims spaces/tabs. Only for pattern-checked text."""
+    text = text.strip(" \t")
+    return text.replace(".", "").replace(",", ".") if decimal_comma else text
+
+
+def is_blank(text: str) -> bool:
+    return re.fullmatch(BLANK, text) is not None
+
+
+# -- reasons (stable texts: they land in raw.sales_rejected.reasons) ---------------------------
+
+
+def reason_empty(col: str) -> str:
+    return f"{col}: empty"
+
+
+def reason_date(col: str) -> str:
+    return f"{col}: not a date (YYYY-MM-DD)"
+
+
+def reason_before_sale(col: str) -> str:
+    return f"{col}: before sale_date"
+
+
+def reason_money(col: str) -> str:
+    return f"{col}: not a number >= 0"
+
+
+def reason_one_of(col: str, values: tuple[str, ...]) -> str:
+    return f"{col}: not one of " + ", ".join(values)
+
+
+REASON_QUANTITY = "quantity_sold: not a whole number >= 1"
+REASON_QUANTITY_RANGE = f"quantity_sold: larger than {MAX_QUANTITY}"
+REASON_DISCOUNT = "discount: not a number between 0 and 100"
+REASON_PROFIT = "gross_profit: not a number"
+REASON_TOTAL_VALUE = (
+    "total_value: differs from quantity_sold * unit_price * (1 - discount/100) by more than 0.01"
+)
+REASON_TOTAL_COST = "total_cost: differs from quantity_sold * unit_cost by more than 0.01"
+REASON_GROSS_PROFIT = "gross_profit: differs from total_value - total_cost by more than 0.01"
+
+
+# -- what a check returns -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value checked: its reason (None when valid), the text to store (None = NULL) and
+    the typed value later rules and the `SaleRow` contract use (None when absent or invalid)."""
+
+    reason: str | None
+    stored: str | None = None
+    value: Any = None
+
+
+@dataclass
+class Cells:
+    """A column checked as a whole: failure masks with their reasons (in reason order), where
+    a typed value is usable by cross-field rules, the text to store, and numbers as floats."""
+
+    failures: list[tuple[np.ndarray, str]]
+    usable: np.ndarray
+    stored: pa.Array
+    numbers: np.ndarray | None = field(default=None)
+
+
+def _match(arr: pa.Array, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(arr, "^(" + pattern + ")$").to_numpy(zero_copy_only=False)
+
+
+def _floats(text: pa.Array, ok: np.ndarray) -> np.ndarray:
+    """Float values of pattern-checked, normalized text (0 where not ok)."""
+    return pc.cast(pc.if_else(pa.array(ok), text, "0"), pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _null_where(blank: np.ndarray, arr: pa.Array) -> pa.Array:
+    return pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), arr) if blank.any() else arr
+
+
+def _normalized(arr: pa.Array, comma: bool) -> pa.Array:
+    text = pc.utf8_trim(arr, " \t")
+    return pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".") if comma else text
+
+
+# -- kinds of column rules ----------------------------------------------------------------------
+
+
+class ColumnRule:
+    """One kind of rule for one column; subclasses implement both interpreters."""
+
+    python_type: Any = str
+
+    def check(self, col: str, text: str, comma: bool) -> Cell:
+        raise NotImplementedError
+
+    def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
+        raise NotImplementedError
+
+
+class RequiredText(ColumnRule):
+    def check(self, col: str, text: str, comma: bool) -> Cell:
+        return Cell(reason_empty(col)) if is_blank(text) else Cell(None, text, text)
+
+    def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
+        blank = _match(arr, BLANK)
+        return Cells([(blank, reason_empty(col))], ~blank, arr)
+
+
+class OptionalText(ColumnRule):
+    python_type = str | None
+
+    def check(self, col: str, text: str, comma: bool) -> Cell:
+        return Cell(None) if is_blank(text) else Cell(None, text, text)
+
+    def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
+        blank = _match(arr, BLANK)
+        return Cells([], ~blank, _null_where(blank, arr))
+
+
+class OneOf(ColumnRule):
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.values = values
+
+    def check(self, col: str, text: str, comma: bool) -> Cell:
+        return Cell(None, text, text) if text in self.values else Cell(reason_one_of(col, self.values))
+
+    def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
+        ok = pc.is_in(arr, pa.array(self.values)).to_numpy(zero_copy_only=False)
+        return Cells([(~ok, reason_one_of(col, self.values))], ok, arr)
+
+
+class Day(ColumnRule):
+    """A calendar date; `optional` ones may be empty (stored NULL)."""
+
+    def __init__(self, *, optional: bool = False) -> None:
+        self.optional = optional
+        self.python_type = date | None if optional else date
+
+    def check(self, col: str, text: str, comma: bool) -> Cell:
+        if self.optional and is_blank(text):
+            return Cell(None)
+        if re.fullmatch(_DATE, text):
+            try:
+                day = date.fromisoformat(text.strip(" \t"))
+            except ValueError:
+                pass
+            else:
+                return Cell(None, day.isoformat(), day)
+        return Cell(reason_date(col))
+
+    def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
+        trimmed = pc.utf8_trim(arr, " \t")
+        form = _match(arr, _DATE)
+        text = pc.if_else(pa.array(form), trimmed, "2000-01-01")
+        y = pc.cast(pc.utf8_slice_codeunits(text, 0, 4), pa.int32()).to_numpy()
+        m = pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int32()).to_numpy()
+        d = pc.cast(pc.utf8_slice_codeunits(text, 8, 10), pa.int32()).to_numpy()
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[m] + (leap & (m == 2))
+        ok = form & (y >= 1) & (d <= month_days)
+        days = pc.cast(pc.cast(pc.if_else(pa.array(ok), trimmed, "2000-01-01"), pa.date32()), pa.int32())
+        if not self.optional:
+            return Cells([(~ok, reason_date(col))], ok, trimmed, days.to_numpy().astype(np.float64))
+        blank = _match(arr, BLANK)
+        return Cells(
+            [(~blank & ~ok, reason_date(col))],
+            ok,
+            _null_where(blank, trimmed),
+            days.to_numpy().astype(np.float64),
+        )
+
+
+class WholeNumber(ColumnRule):
+    """quantity_sold: 1..MAX_QUANTITY; "3.0" passes and is stored "3"."""
+
+    python_type = int
+
+    def check(self, col: str, text: str, comma: bool) -> Cell:
+        if not re.fullmatch(number_pattern(comma, whole=True), text):
+            return Cell(REASON_QUANTITY)
+        q = int(Fraction(normalize_number(text, comma)))
+        if q < 1:
+            return Cell(REASON_QUANTITY)
+        if q > MAX_QUANTITY:
+            return Cell(REASON_QUANTITY_RANGE)
+        return Cell(None, str(q), q)
+
+    def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
+        form = _match(arr, number_pattern(comma, whole=True))
+        text = pc.replace_substring_regex(_normalized(arr, comma), r"\.0+$", "")
+        q_int = pc.cast(pc.if_else(pa.array(form), text, "0"), pa.int64())
+        q = q_int.to_numpy()
+        failures = [(~form | (q < 1), REASON_QUANTITY), (form & (q > MAX_QUANTITY), REASON_QUANTITY_RANGE)]
+        usable = form & (q >= 1) & (q <= MAX_QUANTITY)
+        return Cells(failures, usable, pc.cast(q_int, pa.string()), q.astype(np.float64))
+
+
+class Number(ColumnRule):
+    """A decimal number, stored normalized: `signed` allows a minus, `maximum` caps it
+    (inclusive), `empty_as` gives an empty value a default instead of rejecting it."""
+
+    python_type = Decimal
+
+    def __init__(
+        self,
+        reason: str | None = None,
+        *,
+        signed: bool = False,
+        maximum: int | None = None,
+        empty_as: str | None = None,
+    ) -> None:
+        self.reason, self.signed, self.maximum, self.empty_as = reason, signed, maximum, empty_as
+
+    def _reason(self, col: str) -> str:
+        return self.reason or reason_money(col)
+
+    def check(self, col: str, text: str, comma: bool) -> Cell:
+        if self.empty_as is not None and is_blank(text):
+            return Cell(None, self.empty_as, Decimal(self.empty_as))
+        if not re.fullmatch(number_pattern(comma, signed=self.signed), text):
+            return Cell(self._reason(col))
+        stored = normalize_number(text, comma)
+        if self.maximum is not None and Fraction(stored) > self.maximum:
+            return Cell(self._reason(col))
+        return Cell(None, stored, Decimal(stored))
+
+    def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
+        form = _match(arr, number_pattern(comma, signed=self.signed))
+        text = _normalized(arr, comma)
+        numbers = _floats(text, form)
+        ok = form
+        if self.maximum is not None:
+            over = form & (numbers >= self.maximum)
+            # A value above the maximum by less than float precision is decided exactly.
+            for i in np.flatnonzero(over & (numbers == self.maximum)):
+                over[i] = Fraction(text[int(i)].as_py()) > self.maximum
+            ok = form & ~over
+        if self.empty_as is not None:
+            blank = _match(arr, BLANK)
+            ok = ok | blank
+            text = pc.if_else(pa.array(blank), self.empty_as, text)
+            numbers = np.where(blank, float(self.empty_as), numbers)
+        return Cells([(~ok, self._reason(col))], ok, text, numbers)
+
+
+# -- rules between columns --------------------------------------------------------------------
+
+
+class CrossRule:
+    """A rule between columns, checked only where its inputs are usable."""
+
+    columns: tuple[str, ...]
+    reason: str
+
+    def fails(self, values: Mapping[str, Any]) -> bool:
+        """Exact verdict on the typed values of one row (all present)."""
+        raise NotImplementedError
+
+    def fails_array(self, cells: Mapping[str, Cells], exact: Callable[[int], bool]) -> np.ndarray:
+        """Verdicts for a chunk; `exact(i)` decides row i exactly where floats cannot."""
+        raise NotImplementedError
+
+    def fails_on_text(self, texts: Mapping[str, str], comma: bool) -> bool:
+        """Exact verdict on one row's text (its inputs already known to be valid)."""
+        return self.fails({c: COLUMN_RULES[c].check(c, texts[c], comma).value for c in self.columns})
+
+    def applies(self, cells: Mapping[str, Cells]) -> np.ndarray:
+        usable = cells[self.columns[0]].usable.copy()
+        for col in self.columns[1:]:
+            usable &= cells[col].usable
+        return usable
+
+
+class NotBefore(CrossRule):
+    def __init__(self, col: str, earliest: str = "sale_date") -> None:
+        self.columns, self.reason = (col, earliest), reason_before_sale(col)
+
+    def fails(self, values: Mapping[str, Any]) -> bool:
+        return bool(values[self.columns[0]] < values[self.columns[1]])
+
+    def fails_array(self, cells: Mapping[str, Cells], exact: Callable[[int], bool]) -> np.ndarray:
+        col, earliest = self.columns
+        return self.applies(cells) & (cells[col].numbers < cells[earliest].numbers)  # type: ignore[operator]
+
+
+class AgreesWith(CrossRule):
+    """`target` must equal `expected(*inputs)` within TOLERANCE. `scale(*inputs)` bounds the
+    size of the intermediate values, which bounds the float error of the fast path."""
+
+    def __init__(
+        self,
+        target: str,
+        inputs: tuple[str, ...],
+        expected: Callable[..., Any],
+        scale: Callable[..., Any],
+        reason: str,
+    ) -> None:
+        self.columns = (target, *inputs)
+        self.target, self.inputs, self.expected, self.scale = target, inputs, expected, scale
+        self.reason = reason
+
+    def fails(self, values: Mapping[str, Any]) -> bool:
+        args = [Fraction(values[c]) for c in self.inputs]
+        return abs(Fraction(values[self.target]) - self.expected(*args)) > TOLERANCE
+
+    def fails_array(self, cells: Mapping[str, Cells], exact: Callable[[int], bool]) -> np.ndarray:
+        applies = self.applies(cells)
+        args = [cells[c].numbers for c in self.inputs]
+        actual = cells[self.target].numbers
+        err = np.abs(actual - self.expected(*args))  # type: ignore[operator]
+        magnitude = np.maximum(np.abs(actual), np.abs(self.scale(*args)))  # type: ignore[arg-type]
+        failed = applies & (err > 0.01)
+        # Float error here is far below 1e-6 + 1e-13 * magnitude; outside that band the float
+        # verdict equals the exact one.
+        for i in np.flatnonzero(applies & (np.abs(err - 0.01) <= 1e-6 + 1e-13 * magnitude)):
+            failed[i] = exact(int(i))
+        return failed
+
+
+# -- the tables ---------------------------------------------------------------------------------
+
+COLUMN_RULES: dict[str, ColumnRule] = {
+    "sale_date": Day(),
+    "sale_id": RequiredText(),
+    "product_id": RequiredText(),
+    "product_name": RequiredText(),
+    "product_category": RequiredText(),
+    "quantity_sold": WholeNumber(),
+    "unit_price": Number(),
+    "discount": Number(REASON_DISCOUNT, maximum=100, empty_as="0"),
+    "total_value": Number(),
+    "unit_cost": Number(),
+    "total_cost": Number(),
+    "gross_profit": Number(REASON_PROFIT, signed=True),
+    "payment_method": RequiredText(),
+    "payment_status": OneOf(PAYMENT_STATUSES),
+    "payment_date": Day(optional=True),
+    "customer_id": RequiredText(),
+    "customer_name": RequiredText(),
+    "sales_channel": RequiredText(),
+    "sales_region": RequiredText(),
+    "sales_rep": RequiredText(),
+    "customer_rating": OptionalText(),
+    "shipping_cost": Number(),
+    "delivery_status": OneOf(DELIVERY_STATUSES),
+    "delivery_date": Day(optional=True),
+}
+assert tuple(COLUMN_RULES) == RAW_SALES_COLUMNS, "one rule per raw.sales column, in order"
+
+CROSS_RULES: tuple[CrossRule, ...] = (
+    NotBefore("payment_date"),
+    NotBefore("delivery_date"),
+    AgreesWith(
+        "total_value",
+        ("quantity_sold", "unit_price", "discount"),
+        expected=lambda q, price, discount: q * price * (100 - discount) / 100,
+        scale=lambda q, price, discount: q * price,
+        reason=REASON_TOTAL_VALUE,
+    ),
+    AgreesWith(
+        "total_cost",
+        ("quantity_sold", "unit_cost"),
+        expected=lambda q, cost: q * cost,
+        scale=lambda q, cost: q * cost,
+        reason=REASON_TOTAL_COST,
+    ),
+    AgreesWith(
+        "gross_profit",
+        ("total_value", "total_cost"),
+        expected=lambda value, cost: value - cost,
+        scale=lambda value, cost: abs(value) + abs(cost),
+        reason=REASON_GROSS_PROFIT,
+    ),
+)
+
+
+def check_row(values: Mapping[str, str], comma: bool) -> tuple[dict[str, Cell], list[str]]:
+    """Every column's cell and every reason (field rules, then cross-field rules) of one row."""
+    cells = {col: rule.check(col, values[col], comma) for col, rule in COLUMN_RULES.items()}
+    reasons = [c.reason for c in cells.values() if c.reason is not None]
+    typed = {col: c.value for col, c in cells.items()}
+    for rule in CROSS_RULES:
+        if all(cells[c].reason is None and typed[c] is not None for c in rule.columns) and rule.fails(typed):
+            reasons.append(rule.reason)
+    return cells, reasons

@@ -229,6 +229,13 @@ def open_csv(path: str | os.PathLike[str]) -> CsvFile:
     path = Path(path)
     encoding = _sniff_encoding(path)
     header, delimiter = _read_header(path, encoding)
+    positions, extra = match_header(header)
+    return CsvFile(path, encoding, delimiter, header, positions, extra)
+
+
+def match_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """(snake column -> position, extra header cells) for a header record of any format;
+    raises FileRejected for a missing or repeated column."""
     positions: dict[str, int] = {}
     extra: list[str] = []
     repeated: list[str] = []
@@ -245,7 +252,7 @@ def open_csv(path: str | os.PathLike[str]) -> CsvFile:
     missing = [col for col in RAW_SALES_COLUMNS if col not in positions]
     if missing:
         raise FileRejected(f"missing required column(s): {', '.join(missing)}")
-    return CsvFile(path, encoding, delimiter, header, positions, extra)
+    return positions, extra
 
 
 def _sniff_encoding(path: Path) -> str:

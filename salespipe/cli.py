@@ -80,6 +80,24 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.check import check_file, exit_code, render_json, render_text
+
+    reports = []
+    for name in args.files:
+        try:
+            reports.append(check_file(Path(name)))
+        except OSError as exc:
+            print(f"salespipe check: error: cannot read {name}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
+    if args.format == "json":
+        print(render_json(reports))
+    else:
+        print(render_text(reports, settings.messages_language))
+    return exit_code(reports)
+
+
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.launch import launch
 
@@ -146,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--key", help="object key, e.g. incoming/sales_2026-01-01.csv")
     g.add_argument("--all", action="store_true", help="every object under incoming/")
     s.set_defaults(func=_replay)
+
+    s = sub.add_parser("check", help="the loader's verdict on local files, offline (exit 0 = clean)")
+    s.add_argument("files", nargs="+", metavar="FILE", help=".csv, .csv.gz, .zip or .xlsx")
+    s.add_argument("--format", choices=["text", "json"], default="text", help="report format")
+    s.set_defaults(func=_check)
 
     s = sub.add_parser("dashboard", help="serve the KPI dashboard")
     s.add_argument("--port", type=int, default=8501)

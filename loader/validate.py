@@ -85,10 +85,14 @@ _DOT_INT = "[0-9]{1,15}"
 _COMMA_INT = "([0-9]{1,15}|[0-9]{1,3}([.][0-9]{3}){1,4})"
 
 
-def _number_pattern(decimal_comma: bool, *, signed: bool = False, whole: bool = False) -> str:
+def number_pattern(decimal_comma: bool, *, signed: bool = False, whole: bool = False) -> str:
+    """The text a number field may hold (unanchored; RE2 and `re` agree on it)."""
     integer, mark = (_COMMA_INT, ",") if decimal_comma else (_DOT_INT, "[.]")
     fraction = f"({mark}0+)?" if whole else f"({mark}[0-9]+)?"
     return _SP + ("-?" if signed else "") + integer + fraction + _SP
+
+
+_number_pattern = number_pattern
 
 
 # -- reasons (stable texts: they land in raw.sales_rejected.reasons) ---------------------------

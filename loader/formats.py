@@ -150,6 +150,13 @@ def _zip_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     ]  # fmt: skip
 
 
+def _is_csv_name(name: str) -> bool:
+    try:
+        return file_kind(name) == "csv"
+    except FileRejected:
+        return False
+
+
 def _unzip_one_csv(path: Path, dst: IO[bytes]) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -165,7 +172,7 @@ def _unzip_one_csv(path: Path, dst: IO[bytes]) -> None:
             (member,) = members
             if member.flag_bits & 0x1:
                 raise FileRejected("encrypted zip: password-protected archives are not supported")
-            if file_kind(member.filename) != "csv":
+            if not _is_csv_name(member.filename):
                 raise FileRejected(f"zip member '{member.filename}' is not a CSV file")
             with zf.open(member) as src:
                 _copy_bounded(src, dst)

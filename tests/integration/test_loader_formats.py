@@ -108,7 +108,7 @@ def test_unreadable_file_is_rejected_with_reason_and_loader_continues(world, key
     assert query(world, "select count(*) from raw.sales") == [(1,)]
 
 
-def test_watcher_announces_archives_and_workbooks_under_incoming(world):
+def test_watcher_announces_archives_and_workbooks_under_incoming(world, tmp_path):
     from salespipe.watcher import watch
 
     keys = ["incoming/a.csv.gz", "incoming/b.zip", "incoming/c.xlsx", "incoming/d.csv"]
@@ -116,7 +116,7 @@ def test_watcher_announces_archives_and_workbooks_under_incoming(world):
     put(world, keys[1], to_zip({"b.csv": to_csv([sale("S2")])}))
     put(world, keys[2], to_xlsx([excel_row(sale("S3"))]))
     put(world, keys[3], to_csv([sale("S4")]))
-    watch(world.settings, once=True, topic=world.files_topic)
+    watch(world.settings, once=True, topic=world.files_topic, state_path=tmp_path / "watch.json")
     announced = sorted(m.key().decode() for m in consume_all(world, world.files_topic))
     assert announced == keys
     run_loader(world)

@@ -80,6 +80,7 @@ def test_zip_with_one_csv_and_macos_junk_is_read(tmp_path):
     ("none.zip", to_zip({}), "holds no file"),
     ("locked.zip", encrypted_zip("a.csv", to_csv([sale("S1")])), "encrypted zip"),
     ("sheet.zip", to_zip({"a.xlsx": b"PK"}), "'a.xlsx' is not a CSV"),
+    ("doc.zip", to_zip({"dir/": b"", "report.pdf": b"%PDF"}), "'report.pdf' is not a CSV"),
     ("junk.zip", b"PK\x03\x04 not really a zip", "corrupt zip"),
     ("bad.csv.gz", b"\x1f\x8b\x08\x00garbage", "corrupt gzip"),
     ("plain.csv.gz", b"sale_id,x\n1,2\n", "corrupt gzip"),

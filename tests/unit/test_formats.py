@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loader.formats import file_kind, number_text, open_sales_file, sheet_dates, sheet_numbers
 from loader.parse import FileRejected
 from loader.validate import validate_chunk
 from tests.formats_support import encrypted_zip, excel_row, to_gz, to_xlsx, to_zip
-from tests.integration.loader_support import sale, to_csv
+from tests.integration.loader_support import SNAKE, sale, to_csv
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -176,3 +176,48 @@ def test_excel_dates_and_dd_mm_yyyy_text_become_iso(day):
                                   "2026-03-01", "03/2026", "1/1/26", "hoje", ""])
 def test_text_that_is_not_a_dd_mm_yyyy_day_is_kept_as_typed(text):
     assert sheet_dates(pa.array([text, "01/03/2026"])).to_pylist() == [text, "2026-03-01"]
+
+
+_CELL = st.one_of(
+    st.text(max_size=12),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e16, max_value=1e16),
+    st.integers(min_value=-10**6, max_value=10**6),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2100, 1, 1)),
+    st.booleans(),
+    st.just(""),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_CELL, min_size=24, max_size=24), max_size=6),
+       st.lists(st.sampled_from(["", "S1", "S2"]), min_size=6, max_size=6))
+def test_any_sheet_cells_end_valid_or_rejected_never_a_crash(tmp_path, rows, ids):
+    rows = [dict(zip(SNAKE, r, strict=True)) | {"sale_id": ids[i]} for i, r in enumerate(rows)]
+    sheet = [[r[c] for c in SNAKE] for r in rows]
+    path = write(tmp_path, "h.xlsx", to_xlsx(sheet, human=False))
+    valid, rejected, _ = load(path)
+    non_empty = [r for r in sheet if any(v != "" for v in r)]
+    assert len(valid) + len(rejected) == len(non_empty)
+    numbers = sorted([v["row_number"] for v in valid] + [r.row_number for r in rejected])
+    assert numbers == list(range(1, len(non_empty) + 1))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=8),
+                min_size=24, max_size=24).map(lambda cells: dict(zip(SNAKE, cells, strict=True))),
+       st.sampled_from(["utf-8", "cp1252"]))
+def test_gzip_and_zip_give_the_same_rows_as_the_plain_csv(tmp_path, row, encoding):
+    try:
+        body = to_csv([row, sale("S9")], encoding=encoding)
+    except UnicodeEncodeError:
+        body = to_csv([row, sale("S9")])
+    def outcome(path: Path) -> object:
+        try:
+            valid, rejected, _ = load(path)
+        except FileRejected as exc:
+            return exc.reason
+        return valid, [(r.row_number, r.values, r.reasons) for r in rejected]
+
+    plain = outcome(write(tmp_path, "p.csv", body))
+    assert outcome(write(tmp_path, "g.csv.gz", to_gz(body))) == plain
+    assert outcome(write(tmp_path, "z.zip", to_zip({"p.csv": body}))) == plain

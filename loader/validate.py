@@ -92,9 +92,6 @@ def number_pattern(decimal_comma: bool, *, signed: bool = False, whole: bool = F
     return _SP + ("-?" if signed else "") + integer + fraction + _SP
 
 
-_number_pattern = number_pattern
-
-
 # -- reasons (stable texts: they land in raw.sales_rejected.reasons) ---------------------------
 
 
@@ -284,7 +281,7 @@ class SaleRow(BaseModel):
     @classmethod
     def _quantity(cls, v: str, info: ValidationInfo) -> int:
         comma = _comma(info)
-        if not re.fullmatch(_number_pattern(comma, whole=True), v):
+        if not re.fullmatch(number_pattern(comma, whole=True), v):
             raise _err(REASON_QUANTITY)
         q = int(Fraction(normalize_number(v, comma)))
         if q < 1:
@@ -297,7 +294,7 @@ class SaleRow(BaseModel):
     @classmethod
     def _money(cls, v: str, info: ValidationInfo) -> Decimal:
         comma = _comma(info)
-        if not re.fullmatch(_number_pattern(comma), v):
+        if not re.fullmatch(number_pattern(comma), v):
             raise _err(reason_money(str(info.field_name)))
         return Decimal(normalize_number(v, comma))
 
@@ -305,7 +302,7 @@ class SaleRow(BaseModel):
     @classmethod
     def _profit(cls, v: str, info: ValidationInfo) -> Decimal:
         comma = _comma(info)
-        if not re.fullmatch(_number_pattern(comma, signed=True), v):
+        if not re.fullmatch(number_pattern(comma, signed=True), v):
             raise _err(REASON_PROFIT)
         return Decimal(normalize_number(v, comma))
 
@@ -315,7 +312,7 @@ class SaleRow(BaseModel):
         comma = _comma(info)
         if re.fullmatch(_BLANK, v):
             return Decimal(0)
-        if not re.fullmatch(_number_pattern(comma), v):
+        if not re.fullmatch(number_pattern(comma), v):
             raise _err(REASON_DISCOUNT)
         d = Decimal(normalize_number(v, comma))
         if d > 100:
@@ -370,10 +367,10 @@ def _cross_field_reasons(values: Mapping[str, str], comma: bool) -> list[tuple[s
 
     def num(col: str, *, signed: bool = False) -> str | None:
         v = values[col]
-        return normalize_number(v, comma) if re.fullmatch(_number_pattern(comma, signed=signed), v) else None
+        return normalize_number(v, comma) if re.fullmatch(number_pattern(comma, signed=signed), v) else None
 
     q = None
-    if re.fullmatch(_number_pattern(comma, whole=True), values["quantity_sold"]):
+    if re.fullmatch(number_pattern(comma, whole=True), values["quantity_sold"]):
         qi = int(Fraction(normalize_number(values["quantity_sold"], comma)))
         q = str(qi) if 1 <= qi <= MAX_QUANTITY else None
     price, tv, cost, tc = num("unit_price"), num("total_value"), num("unit_cost"), num("total_cost")
@@ -564,15 +561,15 @@ def validate_chunk(chunk: Chunk, *, decimal_comma: bool, seen_sale_ids: SeenSale
             t = pc.replace_substring(pc.replace_substring(t, ".", ""), ",", ".")
         return t
 
-    money_ok = {c: _match(arr[c], _number_pattern(comma)) for c in MONEY}
-    profit_ok = _match(arr["gross_profit"], _number_pattern(comma, signed=True))
-    qty_form = _match(arr["quantity_sold"], _number_pattern(comma, whole=True))
+    money_ok = {c: _match(arr[c], number_pattern(comma)) for c in MONEY}
+    profit_ok = _match(arr["gross_profit"], number_pattern(comma, signed=True))
+    qty_form = _match(arr["quantity_sold"], number_pattern(comma, whole=True))
     num_text = {c: norm(c) for c in (*MONEY, "gross_profit", "discount")}
     qty_text = pc.replace_substring_regex(norm("quantity_sold"), r"\.0+$", "")
     qty_int = pc.cast(pc.if_else(pa.array(qty_form), qty_text, "0"), pa.int64())
     q_i = qty_int.to_numpy()
     qty_ok = qty_form & (q_i >= 1) & (q_i <= MAX_QUANTITY)
-    disc_form = _match(arr["discount"], _number_pattern(comma))
+    disc_form = _match(arr["discount"], number_pattern(comma))
     disc_num = _floats(num_text["discount"], disc_form)
     # A value above 100 by less than float precision is decided exactly.
     disc_over = disc_form & (disc_num >= 100)

@@ -136,6 +136,18 @@ def bench_loader(b: Bench, rows: int, naive_rows: int) -> dict[str, Any]:
     }
 
 
+# --- 1b. loader on an Excel export -----------------------------------------------------
+def bench_loader_xlsx(b: Bench, rows: int) -> dict[str, Any]:
+    from benchmarks.xlsx import write_xlsx
+
+    path = write_xlsx(b.tmp / f"xlsx_{rows}.xlsx", dt.date(2026, 2, 3), rows, 4)
+    b.upload("incoming/bench_export.xlsx", path)
+    ours = b.load_once("incoming/bench_export.xlsx")
+    return {"rows": rows, "bytes": path.stat().st_size, "seconds": ours["seconds"],
+            "rows_per_s": ours["rows_valid"] / ours["seconds"], "stages_ms": ours["timings_ms"],
+            "peak_rss_mb": ours["peak_rss_mb"]}
+
+
 # --- 2. end-to-end freshness ----------------------------------------------------------
 def _visible(conn: Any, day: dt.date) -> bool:
     row = conn.execute("select 1 from marts.kpi_daily_sales where sale_date = %s",
@@ -325,12 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--large", type=int, default=None,
                    help="sales in the large warehouse (default 10,000,000)")
     args = p.parse_args(argv)
-    sizes = dict(gen=2_000, load=5_000, naive=1_000, fresh_files=2, fresh_rows=200,
+    sizes = dict(gen=2_000, load=5_000, xlsx=500, naive=1_000, fresh_files=2, fresh_rows=200,
                  small=2_000, large=6_000, file_rows=2_000, inc=500, members_files=2,
                  members_rows=500) if args.smoke else dict(
-        gen=1_000_000, load=1_000_000, naive=100_000, fresh_files=20, fresh_rows=10_000,
-        small=100_000, large=10_000_000, file_rows=200_000, inc=10_000, members_files=10,
-        members_rows=100_000)
+        gen=1_000_000, load=1_000_000, xlsx=100_000, naive=100_000, fresh_files=20,
+        fresh_rows=10_000, small=100_000, large=10_000_000, file_rows=200_000, inc=10_000,
+        members_files=10, members_rows=100_000)
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
@@ -360,6 +372,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     results["generator"] = bench_generator(b, sizes["gen"])
     print("loader vs naive ...", flush=True)
     results["loader"] = bench_loader(b, sizes["load"], sizes["naive"])
+    print("loader, .xlsx ...", flush=True)
+    results["loader_xlsx"] = bench_loader_xlsx(b, sizes["xlsx"])
     print("freshness ...", flush=True)
     results["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"])
     print("one loader vs two on a burst ...", flush=True)

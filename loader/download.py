@@ -38,7 +38,7 @@ def download(client: Any, bucket: str, key: str, workdir: Path, stop: threading.
     while True:
         try:
             resp = client.get_object(Bucket=bucket, Key=key)
-            with tempfile.NamedTemporaryFile(dir=workdir, suffix=".csv", delete=False) as fh:
+            with tempfile.NamedTemporaryFile(dir=workdir, suffix=_suffix(key), delete=False) as fh:
                 for block in resp["Body"].iter_chunks(1 << 20):
                     fh.write(block)
                 path = Path(fh.name)
@@ -57,3 +57,11 @@ def download(client: Any, bucket: str, key: str, workdir: Path, stop: threading.
         if stop.wait(backoff):
             raise Stopped(key)
         backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+def _suffix(key: str) -> str:
+    """The key's extension(s) for the scratch file (e.g. ".csv.gz"), so a person looking at
+    the work directory sees what was downloaded; the format itself is decided from the key."""
+    name = key.rsplit("/", 1)[-1]
+    suffixes = "".join(Path(name).suffixes[-2:])
+    return suffixes if len(suffixes) <= 16 and suffixes.isascii() else ""

@@ -16,7 +16,8 @@ import psycopg
 from loader import copy as raw
 from loader.download import download
 from loader.events import ObjectRef
-from loader.parse import FileRejected, open_csv
+from loader.formats import SalesFile, open_sales_file
+from loader.parse import FileRejected
 from loader.validate import validate_chunk
 
 log = logging.getLogger("loader.load")
@@ -42,7 +43,14 @@ def _copy_file(conn: psycopg.Connection, path: Path, rec: raw.FileRecord,
                watch: raw.Stopwatch) -> int:
     """Inside the caller's transaction; raises FileRejected for a file that cannot be loaded."""
     t = time.perf_counter()
-    csv_file = open_csv(path)
+    with open_sales_file(path, rec.key) as csv_file:
+        watch.add("parse", t)
+        return _copy_rows(conn, csv_file, path, rec, watch)
+
+
+def _copy_rows(conn: psycopg.Connection, csv_file: SalesFile, path: Path, rec: raw.FileRecord,
+               watch: raw.Stopwatch) -> int:
+    t = time.perf_counter()
     rec.encoding, rec.delimiter = csv_file.encoding, csv_file.delimiter
     rec.extra_columns = list(csv_file.extra_columns)
     file_id = raw.insert_file(conn, rec)

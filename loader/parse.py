@@ -187,7 +187,7 @@ class CsvFile:
             raise FileRejected(f"binary content: not {self.encoding} text") from exc
 
 
-class _ArrowColumns(Mapping[str, list[str]]):
+class ArrowColumns(Mapping[str, list[str]]):
     """`Chunk.columns` of a pyarrow chunk: a column becomes Python strings only when asked
     for. The loader's hot path reads the Arrow arrays and asks only for `sale_id`, which
     saves ~1 s per million rows."""
@@ -210,7 +210,7 @@ class _ArrowColumns(Mapping[str, list[str]]):
 
 def _arrow_chunk(table: pa.Table, wanted: dict[str, str], first: int, header: list[str]) -> Chunk:
     arrays = {col: table.column(name).combine_chunks() for col, name in wanted.items()}
-    return Chunk(first, table.num_rows, _ArrowColumns(arrays), {}, list(header), arrays)
+    return Chunk(first, table.num_rows, ArrowColumns(arrays), {}, list(header), arrays)
 
 
 def _to_list(arr: pa.Array, repetitive: bool) -> list[str]:
@@ -229,6 +229,13 @@ def open_csv(path: str | os.PathLike[str]) -> CsvFile:
     path = Path(path)
     encoding = _sniff_encoding(path)
     header, delimiter = _read_header(path, encoding)
+    positions, extra = match_header(header)
+    return CsvFile(path, encoding, delimiter, header, positions, extra)
+
+
+def match_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """(snake column -> position, extra header cells) for a header record of any format;
+    raises FileRejected for a missing or repeated column."""
     positions: dict[str, int] = {}
     extra: list[str] = []
     repeated: list[str] = []
@@ -245,7 +252,7 @@ def open_csv(path: str | os.PathLike[str]) -> CsvFile:
     missing = [col for col in RAW_SALES_COLUMNS if col not in positions]
     if missing:
         raise FileRejected(f"missing required column(s): {', '.join(missing)}")
-    return CsvFile(path, encoding, delimiter, header, positions, extra)
+    return positions, extra
 
 
 def _sniff_encoding(path: Path) -> str:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from salespipe import kafka, s3
@@ -84,18 +85,51 @@ class Announcer:
             )
 
 
-def replay(settings: Settings, *, key: str | None = None, all_objects: bool = False) -> int:
-    """Re-announce objects; the loader skips versions it already loaded, so this is safe."""
-    client = s3.client(settings)
-    announcer = Announcer(settings)
-    if all_objects:
-        objects = list(list_incoming(client, settings.BUCKET_NAME))
+@dataclass(frozen=True)
+class ReplayItem:
+    obj: S3Object
+    modified_at: datetime
+
+
+def select_objects(client: Any, bucket: str, *, key: str | None = None,
+                   prefix: str | None = None, since: datetime | None = None) -> list[ReplayItem]:
+    """The objects a replay covers: one `key`, or every object under `incoming/` whose key
+    starts with `prefix` (relative to `incoming/` unless it starts with it) and that was
+    modified at or after `since` (an aware datetime), oldest first."""
+    if key is not None:
+        head = client.head_object(Bucket=bucket, Key=key)
+        items = [ReplayItem(S3Object(key, head["ETag"].strip('"'), int(head["ContentLength"])),
+                            head["LastModified"])]
     else:
-        assert key is not None
-        head = client.head_object(Bucket=settings.BUCKET_NAME, Key=key)
-        objects = [S3Object(key, head["ETag"].strip('"'), int(head["ContentLength"]))]
-    for obj in objects:
-        announcer.publish(obj)
+        full_prefix = prefix or ""
+        if not full_prefix.startswith(INCOMING_PREFIX):
+            full_prefix = INCOMING_PREFIX + full_prefix
+        items = [
+            ReplayItem(S3Object(o["Key"], o["ETag"].strip('"'), int(o["Size"])), o["LastModified"])
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                          Prefix=full_prefix)
+            for o in page.get("Contents", [])
+            if not o["Key"].endswith("/")
+        ]
+    if since is not None:
+        items = [i for i in items if i.modified_at >= since]
+    return sorted(items, key=lambda i: (i.modified_at, i.obj.key))
+
+
+def replay(settings: Settings, *, key: str | None = None, all_objects: bool = False,
+           prefix: str | None = None, since: datetime | None = None, dry_run: bool = False,
+           topic: str = TOPIC_FILES) -> list[ReplayItem]:
+    """Re-announce objects (all, one key, or those matching `prefix` / `since`); the loader
+    skips versions it already loaded, so this is safe. `dry_run` only lists them."""
+    if key is None and not (all_objects or prefix or since):
+        raise ValueError("replay needs a key, all_objects, a prefix or a since")
+    items = select_objects(s3.client(settings), settings.BUCKET_NAME, key=key, prefix=prefix,
+                           since=since)
+    if dry_run or not items:
+        return items
+    announcer = Announcer(settings, topic)
+    for item in items:
+        announcer.publish(item.obj)
     announcer.flush()
-    log.info("event=replayed objects=%d", len(objects))
-    return len(objects)
+    log.info("event=replayed objects=%d topic=%s", len(items), topic)
+    return items

@@ -87,12 +87,53 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
                       topics=Topics(args.files_topic, args.dlq_topic, args.loads_topic))
 
 
+def _since(text: str) -> dt.datetime:
+    """YYYY-MM-DD (midnight) or an ISO date-time; UTC unless it says otherwise."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD) or ISO date-time: {text}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from salespipe.announce import replay
 
-    count = replay(settings, key=args.key, all_objects=args.all)
-    print(f"re-announced {count} object(s) on sales.files")
+    if args.key and (args.all or args.prefix or args.since):
+        print("salespipe replay: error: --key cannot be combined with --all, --prefix or --since",
+              file=sys.stderr)
+        return 2
+    if not (args.key or args.all or args.prefix or args.since):
+        print("salespipe replay: error: say what to replay: --key, --all, --prefix or --since",
+              file=sys.stderr)
+        return 2
+    items = replay(settings, key=args.key, all_objects=args.all, prefix=args.prefix,
+                   since=args.since, dry_run=args.dry_run, topic=args.topic)
+    if args.dry_run:
+        for item in items:
+            print(f"{item.obj.key}\t{item.modified_at:%Y-%m-%dT%H:%M:%SZ}\t{item.obj.size}")
+        print(f"would re-announce {len(items)} object(s) on {args.topic}")
+    else:
+        print(f"re-announced {len(items)} object(s) on {args.topic}")
     return 0
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from loader.check import check_file, exit_code, render_json, render_text
+
+    reports = []
+    for name in args.files:
+        try:
+            reports.append(check_file(Path(name)))
+        except OSError as exc:
+            print(f"salespipe check: error: cannot read {name}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
+    if args.format == "json":
+        print(render_json(reports))
+    else:
+        print(render_text(reports, settings.messages_language))
+    return exit_code(reports)
 
 
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
@@ -166,10 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_load)
 
     s = sub.add_parser("replay", help="re-announce objects (backfill after a fix)")
-    g = s.add_mutually_exclusive_group(required=True)
-    g.add_argument("--key", help="object key, e.g. incoming/sales_2026-01-01.csv")
-    g.add_argument("--all", action="store_true", help="every object under incoming/")
+    s.add_argument("--key", help="object key, e.g. incoming/sales_2026-01-01.csv")
+    s.add_argument("--all", action="store_true", help="every object under incoming/")
+    s.add_argument("--prefix", help="keys under incoming/ starting with this, e.g. sales_2026-03")
+    s.add_argument("--since", type=_since, metavar="DATE",
+                   help="objects modified at or after DATE (YYYY-MM-DD or ISO date-time, UTC)")
+    s.add_argument("--dry-run", action="store_true", help="list what would be re-announced")
+    s.add_argument("--topic", default=TOPIC_FILES, help="topic to announce on")
     s.set_defaults(func=_replay)
+
+    s = sub.add_parser("check", help="the loader's verdict on local files, offline (exit 0 = clean)")
+    s.add_argument("files", nargs="+", metavar="FILE", help=".csv, .csv.gz, .zip or .xlsx")
+    s.add_argument("--format", choices=["text", "json"], default="text", help="report format")
+    s.set_defaults(func=_check)
 
     s = sub.add_parser("dashboard", help="serve the KPI dashboard")
     s.add_argument("--port", type=int, default=None,

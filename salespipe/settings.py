@@ -120,6 +120,18 @@ class Settings(BaseSettings):
             raise ValueError("must be -1 (the broker's default) or at least 1")
         return value
 
+    # The terminal's locale, POSIX precedence (LC_ALL, then LC_MESSAGES, then LANG): command
+    # output meant for people (`salespipe check`) is in Brazilian Portuguese for pt_BR.
+    LC_ALL: str | None = None
+    LC_MESSAGES: str | None = None
+    LANG: str | None = None
+
+    @property
+    def messages_language(self) -> str:
+        """"pt-BR" or "en" (the dashboard's language codes)."""
+        locale = next((v for v in (self.LC_ALL, self.LC_MESSAGES, self.LANG) if v), "")
+        return "pt-BR" if locale.replace("-", "_").lower().startswith("pt_br") else "en"
+
     # --- which services are external -------------------------------------------------
     # An address equal to the one `services up` recorded is still local: that is what
     # `eval "$(salespipe env)"` exports, and it must not turn the local services "external".

@@ -29,6 +29,7 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     figures = json.loads((tmp_path / "benchmarks.json").read_text())
     assert figures["loader"]["rows"] == 5_000
     assert figures["loader"]["speedup"] > 0 and figures["loader"]["peak_rss_mb"] > 0
+    assert figures["loader_xlsx"]["rows"] == 500 and figures["loader_xlsx"]["rows_per_s"] > 0
     assert figures["freshness"]["one_by_one"]["n"] == 2
     assert figures["dbt_scale"]["large_sales"] == 6_000
     assert figures["dbt_scale"]["dashboard"]["queries"] == 8
@@ -38,3 +39,4 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     report = (tmp_path / "benchmarks.md").read_text()
     assert "Loader throughput vs naive baseline" in report and "Smoke run" in report
     assert "Loader vs plain COPY of the same file" in report and "Two loaders vs one" in report
+    assert "Loader, one .xlsx file" in report

@@ -29,8 +29,15 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     figures = json.loads((tmp_path / "benchmarks.json").read_text())
     assert figures["loader"]["rows"] == 5_000
     assert figures["loader"]["speedup"] > 0 and figures["loader"]["peak_rss_mb"] > 0
+    # loader and naive on the same file, alternating samples of each
+    assert figures["loader"]["compare_rows"] == figures["loader"]["naive_rows"] == 1_000
+    assert len(figures["loader"]["rows_per_s_samples"]) == 3
+    assert len(figures["loader"]["naive_rows_per_s_samples"]) == 3
     assert figures["freshness"]["one_by_one"]["n"] == 2
+    assert figures["freshness"]["one_by_one_built"]["n"] == 2  # every file's build seen
+    assert figures["freshness"]["burst_built"]["n"] == 2
     assert figures["dbt_scale"]["large_sales"] == 6_000
     assert figures["dbt_scale"]["dashboard"]["queries"] == 8
     report = (tmp_path / "benchmarks.md").read_text()
     assert "Loader throughput vs naive baseline" in report and "Smoke run" in report
+    assert "day visible" in report and "build finished" in report

@@ -1,13 +1,13 @@
 """The baseline the loader is measured against: how such pipelines are commonly written.
 
 pandas reads the file, each row goes through `DataFrame.iterrows()` and a pydantic model, and
-the valid rows are written with `DataFrame.to_sql`. Same rules as the real loader, no tricks.
+the valid rows are written with `DataFrame.to_sql`. Same rules as the real loader, no tricks;
+money as `float`, as the original project had it (the loader keeps exact `numeric`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ class NaiveSale(BaseModel):
     product_name: str
     product_category: str
     quantity_sold: int
-    unit_price: Decimal
-    discount: Decimal
-    total_value: Decimal
-    unit_cost: Decimal
-    total_cost: Decimal
-    gross_profit: Decimal
+    unit_price: float
+    discount: float
+    total_value: float
+    unit_cost: float
+    total_cost: float
+    gross_profit: float
     payment_method: str
     payment_status: str
     payment_date: dt.date | None
@@ -38,13 +38,13 @@ class NaiveSale(BaseModel):
     sales_region: str
     sales_rep: str
     customer_rating: str | None
-    shipping_cost: Decimal
+    shipping_cost: float
     delivery_status: str
     delivery_date: dt.date | None
 
     @model_validator(mode="after")
     def _amounts(self) -> NaiveSale:
-        q, tol = Decimal(self.quantity_sold), Decimal("0.01")
+        q, tol = self.quantity_sold, 0.01 + 1e-9  # a float tolerance for a 0.01 rule
         expected = q * self.unit_price * (1 - self.discount / 100)
         if abs(self.total_value - expected) > tol:
             raise ValueError("total_value inconsistent")

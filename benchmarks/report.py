@@ -35,20 +35,32 @@ def render(r: dict[str, Any]) -> str:
     m, ld, g, f, d = r["machine"], r["loader"], r["generator"], r["freshness"], r["dbt_scale"]
     dash = d["dashboard"]
     one, burst = f["one_by_one"], f["burst"]
+    one_built, burst_built = f.get("one_by_one_built"), f.get("burst_built")
+    compare_rows = ld.get("compare_rows", ld["naive_rows"])
+    samples = ld.get("samples", 1)
+    big_rps = ld.get("rows_per_s_big", ld["rows_per_s"])
     rows = [
         ("Loader throughput vs naive baseline (ratio)",
-         f"{ld['speedup']:.1f}× ({ld['rows_per_s']:,.0f} vs {ld['naive_rows_per_s']:,.0f} rows/s)",
+         f"{ld['speedup']:.1f}× ({ld['rows_per_s']:,.0f} vs {ld['naive_rows_per_s']:,.0f} rows/s;"
+         f" same {compare_rows:,}-row file, median of {samples} alternating runs)",
          "≥ 20×", _ok(ld["speedup"] >= TARGETS["speedup"])),
-        ("Loader throughput, 1 file", f"{ld['rows_per_s']:,.0f} rows/s ({ld['rows']:,} rows)",
-         "≥ 100,000 rows/s", _ok(ld["rows_per_s"] >= TARGETS["rows_per_s"])),
-        *([("Loader, one .xlsx file (python-calamine)",
+        ("Loader throughput, 1 file", f"{big_rps:,.0f} rows/s ({ld['rows']:,} rows)",
+         "≥ 100,000 rows/s", _ok(big_rps >= TARGETS["rows_per_s"])),
+        *([("Loader, one .xlsx file",
             f"{r['loader_xlsx']['seconds']:.1f} s ({r['loader_xlsx']['rows']:,} rows, "
             f"{r['loader_xlsx']['rows_per_s']:,.0f} rows/s)", "seconds, not minutes", "—")]
           if "loader_xlsx" in r else []),
-        ("Freshness, one file at a time (p50 / p95)", f"{one['p50']:.1f} s / {one['p95']:.1f} s",
+        ("Freshness, one file at a time, day visible (p50 / p95)",
+         f"{one['p50']:.1f} s / {one['p95']:.1f} s",
          "≤ 5 s / ≤ 10 s", _ok(one["p50"] <= 5 and one["p95"] <= 10)),
-        ("Freshness, burst of files (p50 / p95)", f"{burst['p50']:.1f} s / {burst['p95']:.1f} s",
-         "—", "—"),
+        *([("Freshness, one file at a time, build finished (p50 / p95)",
+            f"{one_built['p50']:.1f} s / {one_built['p95']:.1f} s", "—", "—")]
+          if one_built else []),
+        ("Freshness, burst of files, day visible (p50 / p95)",
+         f"{burst['p50']:.1f} s / {burst['p95']:.1f} s", "—", "—"),
+        *([("Freshness, burst of files, build finished (p50 / max)",
+            f"{burst_built['p50']:.1f} s / {burst_built['max']:.1f} s", "—", "—")]
+          if burst_built else []),
         ("dbt build after +1 file: large vs small warehouse",
          f"{d['ratio']:.2f}× ({d['large_build_s']:.1f} s vs {d['small_build_s']:.1f} s)",
          "≤ 1.5×", _ok(d["ratio"] <= TARGETS["dbt_ratio"])),
@@ -86,10 +98,14 @@ def render(r: dict[str, Any]) -> str:
           f"{h['rows_per_s']:,.0f} rows/s, {h['speedup']:.1f}× the baseline, stages "
           + ", ".join(f"{k} {v / 1000:.2f} s" for k, v in h["stages_ms"].items()) + "."
           for h in r.get("loader_history", [])],
-        f"Naive baseline (pandas `iterrows` + pydantic per row + `to_sql`) on "
-        f"{ld['naive_rows']:,} rows: {ld['naive_seconds']:.1f} s.",
-        f"Freshness: {f['files']} files of {f['rows_per_file']:,} rows; time from `put_object` "
-        "to the day appearing in `marts.kpi_daily_sales` (watcher, Kafka, loader, dbt build)"
+        f"Naive baseline (pandas `iterrows` + pydantic per row with float money + `to_sql`) on "
+        f"the loader's {ld['naive_rows']:,}-row file: {ld['naive_seconds']:.1f} s (median); both "
+        "sides timed from download to the last row written, imports and first connection "
+        "excluded, a CHECKPOINT before each run.",
+        f"Freshness: {f['files']} files of {f['rows_per_file']:,} rows, `salespipe watch` and "
+        "`salespipe load` with their default settings; time from `put_object` to the day "
+        "appearing in `marts.kpi_daily_sales` (day visible) and to the batch's summary on "
+        "`sales.loads`, published once its `dbt build` has finished (build finished)"
         + (f"; re-measured {f['measured_at']}" if f.get("measured_at") else "")
         + (f" — {f['label']}" if f.get("label") else "") + ".",
         *[f"Before — {h.get('label', 'earlier version')}: one by one p50 "

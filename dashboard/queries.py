@@ -48,7 +48,13 @@ final as (
         coalesce(daily.transactions, 0) as transactions,
         daily.avg_ticket,
         coalesce(daily.units_sold, 0) as units_sold,
-        trend.moving_avg_7d,
+        -- kpi_sales_trend has rows for days with sales only; a day without sales still has
+        -- a 7-day average, computed the same way (missing days count as 0)
+        coalesce(trend.moving_avg_7d, (
+            select round(coalesce(sum(week.total_sales), 0) / 7.0, 2)
+            from marts.kpi_daily_sales as week
+            where week.sale_date between days.sale_date - 6 and days.sale_date
+        )) as moving_avg_7d,
         daily.sale_date is not null as has_sales
     from days
     left join marts.kpi_daily_sales as daily

@@ -7,7 +7,7 @@ import io
 import subprocess
 import sys
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import psycopg
@@ -18,6 +18,12 @@ from tests.conftest import make_world
 pytestmark = pytest.mark.e2e
 
 SALESPIPE = str(Path(sys.executable).parent / "salespipe")
+TIES = ("0.125", "0.135", "2.675", "1234.005", "-0.125", "0.115")
+
+
+def cents(value: Decimal) -> Decimal:
+    """PostgreSQL's `round(numeric, 2)`: ties go away from zero (Decimal's default is to even)."""
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def expected_daily(csv_bytes: bytes) -> dict[str, dict[str, Decimal | int]]:
@@ -33,8 +39,17 @@ def expected_daily(csv_bytes: bytes) -> dict[str, dict[str, Decimal | int]]:
         d["transactions"] += 1
         d["units_sold"] += int(row["Quantity Sold"])
     for d in days.values():
-        d["avg_ticket"] = (d["total_sales"] / d["transactions"]).quantize(Decimal("0.01"))
+        d["avg_ticket"] = cents(d["total_sales"] / d["transactions"])
     return days
+
+
+def test_oracle_rounds_ties_to_cents_like_postgresql(base_settings):
+    with psycopg.connect(**base_settings.pg_connect_kwargs()) as conn:
+        db_rounded = [conn.execute("select round(%s::numeric, 2)", (Decimal(t),)).fetchone()[0]
+                      for t in TIES]
+    assert [cents(Decimal(t)) for t in TIES] == db_rounded
+    # ties really are ties: rounding half to even would give other cents for some of them
+    assert [Decimal(t).quantize(Decimal("0.01")) for t in TIES] != db_rounded
 
 
 def test_generated_file_flows_into_kpi_daily_sales(base_settings, tmp_path):

@@ -1,7 +1,8 @@
 """Hand-made `marts.*` for the dashboard tests, built without dbt from the contract (docs/marts.md).
 
 Test data is written at the finest grain (region x channel x product x day); every mart is
-summed from it here, so all marts agree with each other the way dbt's would. Expected values in
+summed from it here, so all marts agree with each other the way dbt's would, and has the
+shape dbt gives it (no rows for days without sales, not even in `kpi_sales_trend`). Expected values in
 the tests are literals computed by hand from `SMALL_ROWS`, not taken from these helpers.
 """
 
@@ -148,12 +149,10 @@ def _mart_rows(sales: Sequence[Sale]) -> dict[str, list[tuple]]:
         day_units = sorted({u for (d, _), (_, u) in product.items() if d == day}, reverse=True)
         rows["kpi_product_sales"].append(
             (day, pid, *names[pid], total, units, day_units.index(units) + 1))
-    first, last = min(daily), max(daily)
-    for offset in range((last - first).days + 1):
-        day = first + dt.timedelta(days=offset)
+    # As dbt builds it: a row only for days with sales, the average over 7 calendar days.
+    for day, (total, tx, _units, _profit) in sorted(daily.items()):
         week = [daily[day - dt.timedelta(days=k)][0] if (day - dt.timedelta(days=k)) in daily
                 else Decimal(0) for k in range(7)]
-        total, tx = (daily[day][0], daily[day][1]) if day in daily else (Decimal(0), 0)
         rows["kpi_sales_trend"].append((day, total, tx, _money(sum(week) / 7)))
     for key, (total, tx, units, profit) in sorted(segment.items()):
         rows["kpi_segment_sales"].append((*key, total, tx, units, profit))

@@ -30,7 +30,7 @@ DBT = Path(sys.executable).parent / "dbt"
 CENT = Decimal("0.01")
 
 __all__ = ["RawFile", "LoadedFile", "insert_raw", "run_dbt", "expected_marts", "read_mart",
-           "sale", "resolve_sales"]
+           "DuplicateGrain", "sale", "resolve_sales"]
 
 
 @dataclass
@@ -129,16 +129,26 @@ def run_dbt(settings: Any, *args: str, target: Path) -> subprocess.CompletedProc
     return proc
 
 
+class DuplicateGrain(AssertionError):
+    """A mart holds two rows for one value of its grain."""
+
+
 def read_mart(conn: psycopg.Connection, name: str, key: Iterable[str],
               drop: Iterable[str] = ("_batch_at",)) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """A mart as {grain: row} (row without the bookkeeping columns)."""
+    """A mart as {grain: row} (row without the bookkeeping columns).
+
+    Two rows with the same grain raise DuplicateGrain: a dict would keep only the last one,
+    and every comparison built on this helper would be blind to duplicated rows."""
     cur = conn.execute(f"select * from marts.{name}")  # noqa: S608 - test-chosen constant
     names = [d.name for d in cur.description or []]
     key = tuple(key)
-    out = {}
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
     for rec in cur.fetchall():
         row = {n: v for n, v in zip(names, rec, strict=True) if n not in drop}
-        out[tuple(row[k] for k in key)] = row
+        grain = tuple(row[k] for k in key)
+        if grain in out:
+            raise DuplicateGrain(f"marts.{name}: more than one row for {dict(zip(key, grain, strict=True))}")
+        out[grain] = row
     return out
 
 

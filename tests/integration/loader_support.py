@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
@@ -28,8 +28,9 @@ def sale(sale_id: str, *, day: str = "2026-03-01", qty: int = 2, price: str = "1
          **overrides: str) -> dict[str, str]:
     """A valid row whose amounts are computed here with Decimal (independently of the loader)."""
     q, p, d, c = Decimal(qty), Decimal(price), Decimal(discount or "0"), Decimal(unit_cost)
-    total = (q * p * (1 - d / 100)).quantize(Decimal("0.01"))
-    cost = (q * c).quantize(Decimal("0.01"))
+    # ties away from zero, as the original generator and PostgreSQL's round() do
+    total = (q * p * (1 - d / 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    cost = (q * c).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     row = {
         "sale_date": day, "sale_id": sale_id, "product_id": "P-001", "product_name": "Notebook",
         "product_category": "Electronics", "quantity_sold": str(qty), "unit_price": price,

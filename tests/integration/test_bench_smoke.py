@@ -30,7 +30,13 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert figures["loader"]["rows"] == 5_000
     assert figures["loader"]["speedup"] > 0 and figures["loader"]["peak_rss_mb"] > 0
     assert figures["loader_xlsx"]["rows"] == 500 and figures["loader_xlsx"]["rows_per_s"] > 0
+    # loader and naive on the same file, alternating samples of each
+    assert figures["loader"]["compare_rows"] == figures["loader"]["naive_rows"] == 1_000
+    assert len(figures["loader"]["rows_per_s_samples"]) == 3
+    assert len(figures["loader"]["naive_rows_per_s_samples"]) == 3
     assert figures["freshness"]["one_by_one"]["n"] == 2
+    assert figures["freshness"]["one_by_one_built"]["n"] == 2  # every file's build seen
+    assert figures["freshness"]["burst_built"]["n"] == 2
     assert figures["dbt_scale"]["large_sales"] == 6_000
     assert figures["dbt_scale"]["dashboard"]["queries"] == 8
     assert figures["loader_at_scale"]["warehouse_sales"] >= 6_000
@@ -40,3 +46,4 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert "Loader throughput vs naive baseline" in report and "Smoke run" in report
     assert "Loader vs plain COPY of the same file" in report and "Two loaders vs one" in report
     assert "Loader, one .xlsx file" in report
+    assert "day visible" in report and "build finished" in report

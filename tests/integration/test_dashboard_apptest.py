@@ -156,6 +156,18 @@ def test_chosen_day_compares_with_a_day_without_sales(monkeypatch, dash_db):
 
     assert metric(at, "Total sales") == ("R$ 1,234.56", "+R$ 1,234.56")
     assert metric(at, "Average value per transaction") == ("R$ 205.76", None)
+    # Jan 8-14: (700.00 + 1,234.56) / 7 = 276.37; Jan 7-13, the day before: 700.00 / 7 = 100.00
+    assert metric(at, "Sales trend (7-day average)") == ("R$ 276.37", "+R$ 176.37 (+176.4%)")
+
+
+def test_day_without_sales_shows_its_seven_day_average(monkeypatch, dash_db):
+    at = run_app(monkeypatch, support.app_env(dash_db), lang="en",
+                 widgets={"day": dt.date(2026, 1, 13)})
+
+    assert any("No sales on Jan 13, 2026" in i.value for i in at.info)
+    assert metric(at, "Total sales")[0] == "R$ 0.00"
+    # Jan 7-13 holds Jan 12's 700.00 (missing days count as 0); Jan 6-12 the same 700.00
+    assert metric(at, "Sales trend (7-day average)")[0] == "R$ 100.00"
 
 
 def test_freshness_and_data_quality(monkeypatch, dash_db):

@@ -7,6 +7,7 @@ refresh."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 
@@ -28,10 +29,15 @@ from tests.integration.test_dbt_marts import (
 
 pytestmark = pytest.mark.integration
 
-# Seconds after a build is sent at which the worker is killed: while dbt parses, in the
-# middle of the models, near the end. The first build starts the worker (~1.5 s more); the
-# others find it warm. A kill that lands after the build is a valid case too.
-KILL_AFTER = (2.2, 0.6, 1.6, 1.0, 1.3, 0.8)
+# Each build is killed once the poller has seen this many distinct dbt models with a statement
+# running in PostgreSQL (dbt's query comment names the node): early, in the middle, later on.
+# A kill while dbt parses, or after the build, would prove nothing about a crash mid-build.
+KILL_AT_MODEL = (1, 3, 2, 4, 1, 3)
+MODEL_STATEMENTS = """
+select query from pg_stat_activity
+where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
+    and query like '%%"node_id": "model.%%'
+"""
 
 
 def _kill(worker: DbtWorker) -> None:
@@ -40,21 +46,45 @@ def _kill(worker: DbtWorker) -> None:
         os.kill(proc.pid, signal.SIGKILL)
 
 
+class ModelKiller(threading.Thread):
+    """SIGKILLs the worker while PostgreSQL runs a statement of its `nth` distinct model."""
+
+    def __init__(self, settings, worker: DbtWorker, nth: int) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.worker, self.nth = settings, worker, nth
+        self.done = threading.Event()
+        self.killed_during: str | None = None
+
+    def run(self) -> None:
+        seen: set[str] = set()
+        with db.connect(self.settings, autocommit=True) as conn:
+            while not self.done.is_set():
+                for (query,) in conn.execute(MODEL_STATEMENTS).fetchall():
+                    node = re.search(r'"node_id": "(model\.[^"]+)"', query)
+                    if node:
+                        seen.add(node.group(1))
+                    if node and len(seen) >= self.nth:
+                        _kill(self.worker)
+                        self.killed_during = node.group(1)
+                        return
+
+
 def test_killed_builds_converge_to_the_exact_marts(world, tmp_path):
     transform = world.settings.for_component("transform")
     worker = DbtWorker(transform)
     files = []
-    killed = 0
+    killed: list[tuple[bool, str | None]] = []
     try:
         with db.connect(world.settings, autocommit=True) as conn:
-            for spec, delay in zip((STORE_A_V1, STORE_B, BROKEN, STORE_A_V2, STORE_C, LATE),
-                                   KILL_AFTER, strict=True):
+            for spec, nth in zip((STORE_A_V1, STORE_B, BROKEN, STORE_A_V2, STORE_C, LATE),
+                                 KILL_AT_MODEL, strict=True):
                 files.append(insert_raw(conn, spec))
-                timer = threading.Timer(delay, _kill, (worker,))
-                timer.start()
+                killer = ModelKiller(world.settings, worker, nth)
+                killer.start()
                 success, _ = worker.invoke(build_command(transform)[1:], 120)
-                timer.join()
-                killed += not success
+                killer.done.set()
+                killer.join()
+                killed.append((success, killer.killed_during))
                 outcome = run_build(transform, worker)
                 assert outcome.success, outcome.summary
             marts = {name: read_mart(conn, name, key) for name, key in MART_KEYS.items()}
@@ -62,7 +92,8 @@ def test_killed_builds_converge_to_the_exact_marts(world, tmp_path):
             # Every consumer applied everything: the change log is pruned to its newest marker.
             assert conn.execute("select count(*), count(sale_id) from "
                                 "staging.int_sales__changes").fetchone() == (1, 0)
-            assert killed >= 3  # kills landed mid-build, not only before or after
+            # every build was killed while one of its models ran a statement
+            assert all(not ok and node for ok, node in killed), killed
             want = expected_marts(files)
             for name in MART_KEYS:
                 assert marts[name] == want[name], name

@@ -1,9 +1,17 @@
-"""The reconciliation tests of dbt_sales: they pass on the marts dbt built, and each one
-fails once its mart disagrees with fct_sales (a data test that cannot fail proves nothing)."""
+"""The reconciliation tests of dbt_sales: they pass on the marts dbt built, and each one fails
+once its mart disagrees with what it reconciles against, for every measure it checks (a data
+test that cannot fail proves nothing).
+
+Each tamper hits its own grain row, so the failing-row count dbt reports proves that every
+tampered measure was caught on its own: one measure left out of a test gives one row less.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 
@@ -13,40 +21,150 @@ from tests.integration.dbt_support import RawFile, insert_raw, run_dbt, sale
 
 pytestmark = pytest.mark.integration
 
-RECONCILIATION_TESTS = {
-    "kpi_daily_sales": "assert_kpi_daily_sales_reconciles_with_fct_sales",
-    "kpi_category_sales": "assert_kpi_category_sales_reconciles_with_fct_sales",
-    "kpi_product_sales": "assert_kpi_product_sales_reconciles_with_fct_sales",
-    "kpi_segment_sales": "assert_kpi_segment_sales_reconciles_with_fct_sales",
-    "kpi_product_segment_sales": "assert_kpi_product_segment_sales_reconciles_with_fct_sales",
+ROOT = Path(__file__).resolve().parents[2]
+DAYS = [f"2026-03-0{n}" for n in range(1, 8)]
+BOOK = {"product_id": "P-002", "product_name": "Novel", "product_category": "Books",
+        "sales_region": "Sul", "sales_channel": "Store"}
+E, B = ("P-001", "Electronics", "Sudeste", "Online"), ("P-002", "Books", "Sul", "Store")
+
+# A tamper: (SQL on marts.<mart>, parameters, rows the test must then report).
+Tamper = tuple[str, tuple[object, ...], int]
+
+
+def bump(mart: str, column: str, where: str, *params: object) -> Tamper:
+    return (f"update marts.{mart} set {column} = {column} + 1 where {where}", params, 1)  # noqa: S608 - test constants
+
+
+def drop(mart: str, where: str, *params: object, rows: int = 1) -> Tamper:
+    return (f"delete from marts.{mart} where {where}", params, rows)  # noqa: S608 - test constants
+
+
+SEG = "sale_date = %s and sales_region = %s and sales_channel = %s"
+TAMPERS: dict[str, tuple[str, list[Tamper]]] = {
+    "kpi_daily_sales": ("assert_kpi_daily_sales_reconciles_with_fct_sales", [
+        *(bump("kpi_daily_sales", m, "sale_date = %s", DAYS[i]) for i, m in enumerate(
+            ("total_sales", "transactions", "units_sold", "gross_profit", "canceled_sales",
+             "avg_ticket"))),
+        drop("kpi_daily_sales", "sale_date = %s", DAYS[6]),
+    ]),
+    "kpi_category_sales": ("assert_kpi_category_sales_reconciles_with_fct_sales", [
+        *(bump("kpi_category_sales", m, "sale_date = %s and product_category = %s", DAYS[i],
+               E[1]) for i, m in enumerate(("total_sales", "units_sold", "transactions"))),
+        bump("kpi_category_sales", "share_of_day", "sale_date = %s and product_category = %s",
+             DAYS[3], E[1]),
+        # the missing row, and its day's shares no longer sum to 1
+        drop("kpi_category_sales", "sale_date = %s and product_category = %s", DAYS[4], B[1],
+             rows=2),
+    ]),
+    "kpi_product_sales": ("assert_kpi_product_sales_reconciles_with_fct_sales", [
+        *(bump("kpi_product_sales", m, "sale_date = %s and product_id = %s", DAYS[i], E[0])
+          for i, m in enumerate(("total_sales", "units_sold"))),
+        ("update marts.kpi_product_sales set units_rank = 3 - units_rank where sale_date = %s",
+         (DAYS[2],), 1),  # rank 1 moves to the product that sold fewer units
+        drop("kpi_product_sales", "sale_date = %s and product_id = %s", DAYS[3], E[0]),
+    ]),
+    "kpi_segment_sales": ("assert_kpi_segment_sales_reconciles_with_fct_sales", [
+        *(bump("kpi_segment_sales", m, SEG + " and product_category = %s", DAYS[i], E[2], E[3],
+               E[1]) for i, m in enumerate(("total_sales", "transactions", "units_sold",
+                                             "gross_profit"))),
+        drop("kpi_segment_sales", SEG + " and product_category = %s", DAYS[4], B[2], B[3], B[1]),
+    ]),
+    "kpi_product_segment_sales": (
+        "assert_kpi_product_segment_sales_reconciles_with_fct_sales", [
+            *(bump("kpi_product_segment_sales", m, SEG + " and product_id = %s", DAYS[i], E[2],
+                   E[3], E[0]) for i, m in enumerate(("total_sales", "units_sold"))),
+            drop("kpi_product_segment_sales", SEG + " and product_id = %s", DAYS[2], B[2], B[3],
+                 B[0]),
+        ]),
+    "kpi_sales_trend": ("assert_kpi_sales_trend_reconciles_with_kpi_daily_sales", [
+        *(bump("kpi_sales_trend", m, "sale_date = %s", DAYS[i])
+          for i, m in enumerate(("total_sales", "transactions"))),
+        drop("kpi_sales_trend", "sale_date = %s", DAYS[2]),
+    ]),
 }
-DAY = "2026-03-01"
+
+
+def day_rows(day: str) -> list[dict[str, str]]:
+    """Per day: one Electronics sale, one Books sale (more units: rank 1), one canceled."""
+    n = day[-1]
+    return [sale(f"E{n}", day=day), sale(f"B{n}", day=day, qty=5, **BOOK),
+            sale(f"C{n}", day=day, status="Canceled")]
 
 
 @pytest.fixture(scope="module")
 def built(base_settings, tmp_path_factory):
     settings = make_world(base_settings, "reconcile").settings
-    rows = [sale("R1", day=DAY), sale("R2", day=DAY, product_id="P-002", qty=5),
-            sale("R3", day=DAY, status="Canceled"), sale("R4", day="2026-03-02")]
     with db.connect(settings, autocommit=True) as conn:
         insert_raw(conn, RawFile(key="incoming/r.csv", etag="r1",
-                                 modified_at=dt.datetime.now(dt.UTC), rows=rows))
+                                 modified_at=dt.datetime.now(dt.UTC),
+                                 rows=[r for d in DAYS for r in day_rows(d)]))
     target = tmp_path_factory.mktemp("dbt")
-    run_dbt(settings, "build", target=target)
+    run_dbt(settings, "build", target=target)  # raises if any data test fails
     return settings, target
 
 
-@pytest.mark.parametrize("mart", list(RECONCILIATION_TESTS))
-def test_reconciliation_test_fails_when_its_mart_disagrees(built, mart):
+def test_every_singular_test_of_the_project_is_tampered_here():
+    singular = {p.stem for p in (ROOT / "dbt_sales" / "tests").glob("*.sql")}
+    assert singular == {test for test, _ in TAMPERS.values()}
+
+
+@pytest.mark.parametrize("mart", list(TAMPERS))
+def test_reconciliation_test_reports_every_tampered_measure_of_its_mart(built, mart):
     settings, target = built
-    test = RECONCILIATION_TESTS[mart]
-    run_dbt(settings, "test", "--select", test, target=target)  # raises if it fails
-    tamper = f"update marts.{mart} set total_sales = total_sales + %s where sale_date = %s"  # noqa: S608 - test constant
+    test, tampers = TAMPERS[mart]
     with db.connect(settings, autocommit=True) as conn:
-        assert conn.execute(tamper, (1, DAY)).rowcount >= 1
+        conn.execute(f"create table public.saved as select * from marts.{mart}")  # noqa: S608 - test constant
         try:
-            with pytest.raises(AssertionError, match=r"FAIL \d+ " + test):
+            for sql, params, _rows in tampers:
+                assert conn.execute(sql, params).rowcount >= 1, sql
+            failing = sum(rows for *_, rows in tampers)
+            with pytest.raises(AssertionError, match=rf"FAIL {failing} {test}\b"):
                 run_dbt(settings, "test", "--select", test, target=target)
         finally:
-            conn.execute(tamper, (-1, DAY))
-    run_dbt(settings, "test", "--select", test, target=target)
+            conn.execute(f"truncate marts.{mart}")  # noqa: S608 - test constant
+            conn.execute(f"insert into marts.{mart} select * from public.saved")  # noqa: S608
+            conn.execute("drop table public.saved")
+    run_dbt(settings, "test", "--select", test, target=target)  # passes again once restored
+
+
+def readme_dbt_test_args() -> list[str]:
+    """The `dbt test --vars …` line of the README, without the project/profile options."""
+    lines = [ln for ln in (ROOT / "README.md").read_text().splitlines()
+             if re.match(r"dbt test .*--vars ", ln)]
+    assert len(lines) == 1, lines
+    args = shlex.split(lines[0].split("#")[0])[1:]
+    for option in ("--project-dir", "--profiles-dir"):
+        i = args.index(option)
+        del args[i:i + 2]
+    return args
+
+
+def passed(proc) -> int:
+    return int(re.search(r"Done\. PASS=(\d+)", proc.stdout).group(1))
+
+
+def test_readme_full_check_reaches_days_and_tests_a_normal_build_skips(base_settings, tmp_path):
+    args = readme_dbt_test_args()
+    assert args[0] == "test" and "reconcile_all_days: true" in args[-1]
+    settings = make_world(base_settings, "readme_check").settings
+    with db.connect(settings, autocommit=True) as conn:
+        for n, day in enumerate(DAYS[:2]):
+            insert_raw(conn, RawFile(key=f"incoming/{day}.csv", etag=f"e{n}",
+                                     modified_at=dt.datetime.now(dt.UTC), rows=day_rows(day)))
+            run_dbt(settings, "build", target=tmp_path)
+        full, normal = run_dbt(settings, *args, target=tmp_path), run_dbt(settings, "test",
+                                                                          target=tmp_path)
+        assert passed(full) > passed(normal)  # the full-history tests ran too
+        # A wrong mart row on a day the last build did not write: only the full check sees it
+        # (units_sold: the trend test compares whole tables, but only totals and transactions).
+        tamper = "update marts.kpi_daily_sales set units_sold = units_sold + %s where sale_date = %s"
+        conn.execute(tamper, (1, DAYS[0]))
+        run_dbt(settings, "test", target=tmp_path)
+        with pytest.raises(AssertionError) as failed:
+            run_dbt(settings, *args, target=tmp_path)
+        summary = str(failed.value)  # dbt's last lines: the failures, then the totals
+        assert re.search(r"Failure in test assert_kpi_daily_sales_reconciles_with_fct_sales "
+                         r".*\n.*Got 1 result", summary), summary
+        assert " ERROR=1 " in summary, summary  # that test only
+        conn.execute(tamper, (-1, DAYS[0]))
+    run_dbt(settings, *args, target=tmp_path)

@@ -43,6 +43,24 @@ def _days(settings) -> list[dt.date]:
     return [r[0] for r in rows]
 
 
+def _running(settings, text: str) -> bool:
+    """A statement containing `text` is active in the test's database."""
+    with db.connect(settings, autocommit=True) as conn:
+        return conn.execute(
+            "select count(*) from pg_stat_activity where datname = current_database() "
+            "and state = 'active' and pid <> pg_backend_pid() and strpos(query, %s) > 0",
+            (text,)).fetchone()[0] > 0
+
+
+def _kill_at_first_model(settings, pid: int) -> None:
+    """SIGKILL `pid` as soon as a dbt model statement (dbt's query comment) is running."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _alive(pid):
+        if _running(settings, '"node_id": "model.'):
+            os.kill(pid, signal.SIGKILL)
+            return
+
+
 @pytest.fixture
 def transform(world):
     return world.settings.for_component("transform")
@@ -94,11 +112,11 @@ def test_worker_killed_mid_build_is_reported_and_replaced(world, transform):
     try:
         assert run_build(transform, worker).success  # warm
         pid = worker.proc.pid
-        threading.Timer(0.5, os.kill, (pid, signal.SIGKILL)).start()
-        started = time.monotonic()
+        # Kill once a model's statement runs in PostgreSQL, not after a guessed delay.
+        threading.Thread(target=_kill_at_first_model, args=(world.settings, pid),
+                         daemon=True).start()
         success, output = worker.invoke(build_command(transform)[1:] + ["--threads", "1"], 120)
-        assert time.monotonic() - started < 60
-        assert not success and "worker exited" in output
+        assert not success and "worker exited" in output  # seen dying, not timed out
         outcome = run_build(transform, worker)
         assert outcome.success and worker.proc.pid != pid
     finally:
@@ -132,7 +150,8 @@ def test_worker_does_not_outlive_a_killed_loader(world, transform):
         "w = DbtWorker(s)\n"
         "args = dbt_command(s, 'show', '--inline', 'select pg_sleep(60) as x')[1:]\n"
         "threading.Thread(target=w.invoke, args=(args, 120), daemon=True).start()\n"
-        "time.sleep(0.5)\n"
+        "while w.proc is None:\n"
+        "    time.sleep(0.05)\n"
         "print(w.proc.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
@@ -140,7 +159,11 @@ def test_worker_does_not_outlive_a_killed_loader(world, transform):
                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         worker_pid = int(parent.stdout.readline())
-        time.sleep(4)  # dbt has parsed and is waiting on the query
+        # dbt has parsed and is waiting on the query: PostgreSQL shows it running
+        deadline = time.monotonic() + 120
+        while not _running(world.settings, "pg_sleep(60)") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _running(world.settings, "pg_sleep(60)")
         assert _alive(worker_pid)
         parent.kill()
         parent.wait(10)

@@ -175,10 +175,43 @@ def test_bad_messages_go_to_dlq_with_error_and_loader_keeps_going(world):
 
 
 def test_events_outside_incoming_or_not_created_are_ignored(world):
-    etag = put(world, "archive/old.csv", to_csv([sale("S1")]))
-    announce(world, "archive/old.csv", etag, 10)
+    from confluent_kafka import Producer
+
+    from loader.events import make_event
+    from salespipe.kafka import producer_config
+
+    body = to_csv([sale("S1")])
+    etag = put(world, "archive/old.csv", body)
+    announce(world, "archive/old.csv", etag, len(body))
+    removed = make_event(world.settings.BUCKET_NAME, "incoming/removed.csv", len(body),
+                         put(world, "incoming/removed.csv", body))
+    removed["Records"][0]["eventName"] = "ObjectRemoved:Delete"
+    p = Producer(producer_config(world.settings))
+    p.produce(world.files_topic, key=b"incoming/removed.csv", value=json.dumps(removed).encode())
+    assert p.flush(30) == 0
+    # Positive control, announced after the ignored events on the same loader run: the loader
+    # did consume and load, so the absence of the other two is its decision, not an idle exit.
+    put_and_announce(world, "incoming/control.csv", body)
     run_loader(world)
-    assert files(world) == []
+    assert files(world) == [("incoming/control.csv", "loaded", 1, 1, 0, None)]
+    assert consume_all(world, world.dlq_topic, timeout=3) == []  # ignored, not dead-lettered
+    assert committed_and_end_offsets(world) == (3, 3)  # every event consumed and committed
+
+
+def committed_and_end_offsets(world) -> tuple[int, int]:
+    """Sum of the loader group's committed offsets and of the end offsets on sales.files."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from salespipe.kafka import consumer_config
+
+    c = Consumer(consumer_config(world.settings, f"g-{world.files_topic}"))
+    try:
+        parts = [TopicPartition(world.files_topic, n) for n in range(3)]
+        committed = sum(max(tp.offset, 0) for tp in c.committed(parts, timeout=10))
+        end = sum(c.get_watermark_offsets(tp, timeout=10)[1] for tp in parts)
+    finally:
+        c.close()
+    return committed, end
 
 
 def test_object_deleted_before_download_is_rejected_with_reason(world):

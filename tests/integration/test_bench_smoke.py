@@ -38,7 +38,7 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert figures["freshness"]["one_by_one_built"]["n"] == 2  # every file's build seen
     assert figures["freshness"]["burst_built"]["n"] == 2
     assert figures["dbt_scale"]["large_sales"] == 6_000
-    assert figures["dbt_scale"]["dashboard"]["queries"] == 8
+    assert figures["dbt_scale"]["dashboard"]["queries"] == 9
     assert figures["loader_at_scale"]["warehouse_sales"] >= 6_000
     assert len(figures["loader_at_scale"]["ceiling_s"]) == 3
     assert figures["loader_members"]["speedup"] > 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
+
+from salespipe.logs import LogFormat
 
 # The page list; each page is its own script (app.py: sales, pipeline.py: operations).
 APP = Path(__file__).resolve().parent / "navigation.py"
@@ -24,14 +27,18 @@ def streamlit_command(*, port: int, host: str = "127.0.0.1", headless: bool = Tr
     ]
 
 
-def launch(*, port: int = 8501, headless: bool = True, host: str = "127.0.0.1") -> int:
+def launch(*, port: int = 8501, headless: bool = True, host: str = "127.0.0.1",
+           log_format: LogFormat = "logfmt") -> int:
     """Run Streamlit in the foreground until it exits; returns its exit code.
 
     `host` is 127.0.0.1 on a workstation, 0.0.0.0 in a container. The app reads its settings
     from the environment it inherits. SIGTERM (from `salespipe run`, docker stop) is passed on
-    to Streamlit, so no server outlives this process.
+    to Streamlit, so no server outlives this process. `log_format` reaches the app as
+    LOG_FORMAT, so `--log-format json` covers the dashboard's lines too.
     """
-    process = subprocess.Popen(streamlit_command(port=port, host=host, headless=headless))  # noqa: S603
+    env = {**os.environ, "LOG_FORMAT": log_format}
+    process = subprocess.Popen(  # noqa: S603
+        streamlit_command(port=port, host=host, headless=headless), env=env)
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         process.send_signal(signum)

@@ -39,7 +39,8 @@ def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
     children: list[subprocess.Popen[bytes]] = []
     try:
         for args in (("watch",), ("load",), ("dashboard", "--port", str(port))):
-            children.append(subprocess.Popen(_salespipe(*args)))  # noqa: S603
+            children.append(subprocess.Popen(  # noqa: S603
+                _salespipe("--log-format", settings.LOG_FORMAT, *args)))
         print(f"\n  dashboard: http://localhost:{port}\n  Ctrl-C stops everything\n", flush=True)
         today = dt.date.today()
         _generate(today - dt.timedelta(days=HISTORY_DAYS - 1), rows)

@@ -340,7 +340,7 @@ def main() -> None:
     # Least privilege: the page connects as the read-only dashboard role (marts only).
     settings = load_settings().for_component("dashboard")
     # This process is Streamlit's, not the CLI's: its lines take the same shape here.
-    configure_logging(settings.LOG_FORMAT)
+    configure_logging(settings.LOG_FORMAT, adopt=True)
     st.set_page_config(
         page_title=t("page_title", normalize_lang(st.session_state.get("lang")
                                                   or st.query_params.get("lang"))),

@@ -308,8 +308,12 @@ class LineFormatter(logging.Formatter):
 
 
 def configure(log_format: LogFormat = "logfmt", *, verbose: bool = False,
-              stream: TextIO | None = None) -> None:
-    """Send every log record to stderr as one parseable line (idempotent: one handler only)."""
+              stream: TextIO | None = None, adopt: bool = False) -> None:
+    """Send every log record to stderr as one parseable line (idempotent: one handler only).
+
+    `adopt=True` also gives our formatter to loggers that keep their own stderr handler and do
+    not propagate (Streamlit's), so a dashboard process writes one shape of line throughout.
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_salespipe", False):
@@ -321,3 +325,11 @@ def configure(log_format: LogFormat = "logfmt", *, verbose: bool = False,
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if adopt:
+        formatter = handler.formatter
+        for logger in list(logging.Logger.manager.loggerDict.values()):
+            if not isinstance(logger, logging.Logger) or logger.propagate:
+                continue
+            for own in logger.handlers:
+                if type(own) is logging.StreamHandler and own.stream is sys.stderr:
+                    own.setFormatter(formatter)

@@ -237,3 +237,24 @@ def test_any_text_argument_comes_back_as_the_same_value(key: str, error: str) ->
     assert (fields["key"], fields["error"], fields["retry_in_s"]) == (key, error, "5")
     obj = _json("event=db_error key=%s error=%r retry_in_s=%d", key, error, 5)
     assert (obj["key"], obj["error"], obj["retry_in_s"]) == (key, error, 5)
+
+
+def test_adopt_reformats_a_non_propagating_library_logger_on_stderr(capsys) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    lib = logging.getLogger("test_logs.streamlit_like")
+    lib.propagate = False
+    own = logging.StreamHandler()  # to sys.stderr, as Streamlit's console handler
+    own.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    lib.addHandler(own)
+    try:
+        configure("json", adopt=True)
+        lib.warning("Thread %s: missing context", "Main Thread")
+        (line,) = capsys.readouterr().err.splitlines()
+        assert json.loads(line)["msg"] == "Thread Main Thread: missing context"
+    finally:
+        lib.removeHandler(own)
+        for handler in list(root.handlers):
+            if handler not in before[0]:
+                root.removeHandler(handler)
+        root.setLevel(before[1])

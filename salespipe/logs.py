@@ -19,14 +19,14 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import IO, Any, Literal, TextIO
 
 LogFormat = Literal["logfmt", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("logfmt", "json")
 
 # Fields every line starts with; a message key with one of these names gets a `_` suffix so
 # the line never holds two meanings under one name.
-RESERVED = frozenset({"ts", "level", "logger", "msg", "exc", "stack"})
+RESERVED = frozenset({"ts", "level", "logger", "exc", "stack"})
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/:]*")
 # A printf-style conversion, as `%`-formatting reads it.
 _SPEC = re.compile(
@@ -333,3 +333,37 @@ def configure(log_format: LogFormat = "logfmt", *, verbose: bool = False,
             for own in logger.handlers:
                 if type(own) is logging.StreamHandler and own.stream is sys.stderr:
                     own.setFormatter(formatter)
+
+
+def is_log_line(line: str) -> bool:
+    """Whether a line already has this module's shape (either format): a child's own lines."""
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return False
+        return isinstance(obj, dict) and "ts" in obj and "level" in obj
+    try:
+        pairs = parse_pairs(line)
+    except LogfmtError:
+        return False
+    return [key for key, _ in pairs[:2]] == ["ts", "level"]
+
+
+def relay(stream: IO[str], logger_name: str) -> None:
+    """Copy a child process's stderr to ours, one parseable line each, until it closes.
+
+    The child's own log lines pass through unchanged; anything else it prints (a server's
+    startup banner written before our logging is set up, a stray traceback) becomes one
+    `msg=` line per text line under `logger_name`.
+    """
+    log = logging.getLogger(logger_name)
+    for raw in stream:
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if is_log_line(line):
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+        else:
+            log.info("msg=%s", line)

@@ -11,7 +11,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from salespipe.logs import LineFormatter, LogfmtError, configure, parse, parse_pairs, quote, render
+from salespipe.logs import (
+    LineFormatter,
+    LogfmtError,
+    configure,
+    is_log_line,
+    parse,
+    parse_pairs,
+    quote,
+    relay,
+    render,
+)
 
 KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,15}", fullmatch=True)
 
@@ -258,3 +268,31 @@ def test_adopt_reformats_a_non_propagating_library_logger_on_stderr(capsys) -> N
             if handler not in before[0]:
                 root.removeHandler(handler)
         root.setLevel(before[1])
+
+
+def test_relay_passes_log_lines_through_and_wraps_everything_else(capsys) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    child = io.StringIO(
+        'ts=2026-01-01T00:00:00.000Z level=info logger=dashboard.app event=x key="a b"\n'
+        '{"ts": "2026-01-01T00:00:00.000Z", "level": "info", "logger": "l", "event": "y"}\n'
+        "2026-01-01 00:00:00.000 Uvicorn server started on 127.0.0.1:8501\n"
+        "\n"
+        'Traceback (most recent call last): "x=1"\n')
+    try:
+        configure("logfmt")
+        relay(child, "dashboard.streamlit")
+        lines = capsys.readouterr().err.splitlines()
+    finally:
+        for handler in list(root.handlers):
+            if handler not in before[0]:
+                root.removeHandler(handler)
+        root.setLevel(before[1])
+    assert lines[:2] == [
+        'ts=2026-01-01T00:00:00.000Z level=info logger=dashboard.app event=x key="a b"',
+        '{"ts": "2026-01-01T00:00:00.000Z", "level": "info", "logger": "l", "event": "y"}']
+    wrapped = [parse(line) for line in lines[2:]]
+    assert [(w["logger"], w["msg"]) for w in wrapped] == [
+        ("dashboard.streamlit", "2026-01-01 00:00:00.000 Uvicorn server started on 127.0.0.1:8501"),
+        ("dashboard.streamlit", 'Traceback (most recent call last): "x=1"')]
+    assert all(is_log_line(line) for line in lines)

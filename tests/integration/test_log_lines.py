@@ -36,12 +36,12 @@ def _events(records: list[dict], event: str) -> list[dict]:
     return [r for r in records if r.get("event") == event]
 
 
-@pytest.mark.parametrize(("flags", "extra_env", "log_format"), [
-    ((), {}, "logfmt"),
-    (("--log-format", "json"), {}, "json"),
-    ((), {"LOG_FORMAT": "json"}, "json"),
-], ids=["default", "flag", "env"])
-def test_watch_and_load_lines_parse_with_awkward_keys(world, flags, extra_env, log_format):
+@pytest.mark.parametrize(("flags", "extra_env", "log_format", "dbt"), [
+    ((), {}, "logfmt", ()),
+    (("--log-format", "json"), {}, "json", ("--no-dbt",)),
+    ((), {"LOG_FORMAT": "json"}, "json", ("--no-dbt",)),
+], ids=["default-with-dbt", "flag", "env"])
+def test_watch_and_load_lines_parse_with_awkward_keys(world, flags, extra_env, log_format, dbt):
     env = dict(world.env, **extra_env)
     put(world, GOOD_KEY, to_csv([sale("L1"), sale("L2", quantity_sold="zero")]))
     put(world, BAD_KEY, b"\x00\x01 not a csv")
@@ -54,7 +54,7 @@ def test_watch_and_load_lines_parse_with_awkward_keys(world, flags, extra_env, l
     assert all(r["logger"] and r["level"] and r["ts"] for r in watched)
 
     # The flag also works after the subcommand.
-    load = subprocess.run([*loader_cmd(world, "--no-dbt", "--exit-when-idle", "3"), *flags],
+    load = subprocess.run([*loader_cmd(world, *dbt, "--exit-when-idle", "3"), *flags],
                           env=env, capture_output=True, text=True, timeout=180)
     assert load.returncode == 0, load.stderr
     loaded = _parse_all(load.stderr, log_format)
@@ -64,6 +64,9 @@ def test_watch_and_load_lines_parse_with_awkward_keys(world, flags, extra_env, l
     (bad,) = _events(loaded, "file_rejected")
     assert bad["key"] == BAD_KEY
     assert bad["reason"] and " " in bad["reason"]
+    if not dbt:  # dbt's own output stays inside the build summary, on the same line
+        builds = _events(loaded, "dbt_build")
+        assert builds and all(b["success"] == "True" for b in builds), builds
 
 
 def test_invalid_log_format_in_the_environment_is_one_clear_error(world):

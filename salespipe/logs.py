@@ -17,7 +17,7 @@ import math
 import numbers
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Literal, TextIO
 
@@ -153,10 +153,6 @@ class _Token:
     number: int | float | None = None  # the argument, when it alone is the whole value
 
 
-def _conversions(fmt: str) -> Iterator[re.Match[str]]:
-    return _SPEC.finditer(fmt)
-
-
 def _render_piece(match: re.Match[str], arg: Any, in_value: bool) -> str:
     spec = match.group()
     if match.group("name") is not None:  # `%(name)s` with a dict argument: format alone
@@ -208,14 +204,14 @@ def message_fields(record: logging.LogRecord) -> tuple[list[tuple[str, str]], di
     if not args:
         feed(fmt)  # logging leaves a message without arguments as it is, `%` and all
     else:
-        for match in _conversions(fmt):
+        for match in _SPEC.finditer(fmt):
             feed(fmt[pos:match.start()])
             pos = match.end()
             if match.group("conv") == "%":
                 feed("%")
                 continue
-            if "*" in match.group():
-                raise TypeError("'*' widths are not supported")  # logging then reports it
+            if "*" in match.group():  # widths taken from the arguments: render it as text
+                raise LogfmtError("'*' width")
             if match.group("name") is not None:
                 if mapping is None:
                     raise TypeError("format requires a mapping")

@@ -5,7 +5,8 @@ the formatter here renders each argument that stands in a `key=` value as one lo
 (quoted when it holds a space, a quote, `=`, a backslash or a control character), so an object
 key like `incoming/red flower.csv` or an error text full of quotes cannot split a line into
 bogus fields. A message without the `key=value` shape (librdkafka, botocore, dbt, Streamlit)
-becomes one `msg="..."` field; a traceback becomes one `exc="..."` field, never extra lines.
+becomes one `msg="..."` field, words ahead of the fields (`uploaded bucket=…`) become `msg` too;
+a traceback becomes one `exc="..."` field, never extra lines.
 """
 
 from __future__ import annotations
@@ -233,11 +234,17 @@ def message_fields(record: logging.LogRecord) -> tuple[list[tuple[str, str]], di
         feed(fmt[pos:])
     close()
 
-    if not tokens:
-        raise LogfmtError("empty message")
+    # Leading words before the fields (`uploaded bucket=… key=…`) become the `msg` field.
+    words = 0
+    while words < len(tokens) and not tokens[words].has_eq:
+        words += 1
+    if words == len(tokens):
+        raise LogfmtError("no key=value field")
     pairs: list[tuple[str, str]] = []
+    if words:
+        pairs.append(("msg", " ".join(token.key for token in tokens[:words])))
     numbers_by_key: dict[str, int | float] = {}
-    for token in tokens:
+    for token in tokens[words:]:
         if not token.has_eq or not _KEY.fullmatch(token.key):
             raise LogfmtError(f"not a key=value word: {token.key!r}")
         key = token.key + "_" if token.key in RESERVED else token.key

@@ -23,13 +23,15 @@ log = logging.getLogger("salespipe.run")
 HISTORY_DAYS = 7
 
 
-def _salespipe(*args: str) -> list[str]:
-    return [str(Path(sys.executable).parent / "salespipe"), *args]
+def _salespipe(settings: Settings, *args: str) -> list[str]:
+    # Every child logs in this command's format, whichever way it was chosen.
+    return [str(Path(sys.executable).parent / "salespipe"), "--log-format", settings.LOG_FORMAT,
+            *args]
 
 
-def _generate(day: dt.date, rows: int) -> None:
-    subprocess.run(_salespipe("generate", "--upload", "--date", day.isoformat(),  # noqa: S603
-                              "--rows", str(rows)), check=True)
+def _generate(settings: Settings, day: dt.date, rows: int) -> None:
+    subprocess.run(_salespipe(settings, "generate", "--upload", "--date",  # noqa: S603
+                              day.isoformat(), "--rows", str(rows)), check=True)
 
 
 def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
@@ -39,18 +41,17 @@ def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
     children: list[subprocess.Popen[bytes]] = []
     try:
         for args in (("watch",), ("load",), ("dashboard", "--port", str(port))):
-            children.append(subprocess.Popen(  # noqa: S603
-                _salespipe("--log-format", settings.LOG_FORMAT, *args)))
+            children.append(subprocess.Popen(_salespipe(settings, *args)))  # noqa: S603
         print(f"\n  dashboard: http://localhost:{port}\n  Ctrl-C stops everything\n", flush=True)
         today = dt.date.today()
-        _generate(today - dt.timedelta(days=HISTORY_DAYS - 1), rows)
+        _generate(settings, today - dt.timedelta(days=HISTORY_DAYS - 1), rows)
         for back in range(HISTORY_DAYS - 2, -1, -1):
-            _generate(today - dt.timedelta(days=back), rows)
+            _generate(settings, today - dt.timedelta(days=back), rows)
         while not stop.wait(every):
             if any(c.poll() is not None for c in children):
                 log.error("event=component_exited action=stopping")
                 return 1
-            _generate(dt.date.today(), rows)
+            _generate(settings, dt.date.today(), rows)
     except KeyboardInterrupt:
         pass
     finally:

@@ -166,6 +166,20 @@ def test_message_without_key_value_shape_becomes_msg(msg: str, args: tuple[objec
     assert set(fields) == {"ts", "level", "logger", "msg"}
 
 
+def test_leading_words_become_msg_and_the_fields_stay_fields() -> None:
+    # generator/cli.py: "uploaded bucket=%s key=%s rows=%d bytes=%d"
+    fields = _logfmt("uploaded bucket=%s key=%s rows=%d", "sales-reports",
+                     "incoming/sales 1.csv", 10)
+    assert (fields["msg"], fields["bucket"], fields["key"], fields["rows"]) == (
+        "uploaded", "sales-reports", "incoming/sales 1.csv", "10")
+    assert _json("uploaded rows=%d", 10)["rows"] == 10
+
+
+def test_words_after_a_field_make_the_whole_message_msg() -> None:
+    fields = _logfmt("event=x then some words")
+    assert fields["msg"] == "event=x then some words" and "event" not in fields
+
+
 def test_star_width_message_is_rendered_as_text() -> None:
     assert _logfmt("event=x n=%*d", 4, 7)["msg"] == "event=x n=   7"
 
@@ -231,7 +245,7 @@ def test_configure_twice_keeps_one_handler_and_switches_format() -> None:
         configure("logfmt", stream=stream)
         configure("json", stream=stream)
         logging.getLogger("salespipe.test").info("event=x key=%s", "a b")
-        assert [h for h in root.handlers if getattr(h, "_salespipe", False)].__len__() == 1
+        assert len([h for h in root.handlers if getattr(h, "_salespipe", False)]) == 1
         (line,) = stream.getvalue().splitlines()
         assert json.loads(line)["key"] == "a b"
     finally:
@@ -301,3 +315,13 @@ def test_relay_passes_log_lines_through_and_wraps_everything_else(capsys) -> Non
         ("dashboard.streamlit", "2026-01-01 00:00:00.000 Uvicorn server started on 127.0.0.1:8501"),
         ("dashboard.streamlit", 'Traceback (most recent call last): "x=1"')]
     assert all(is_log_line(line) for line in lines)
+
+
+def test_run_starts_every_child_with_the_chosen_log_format() -> None:
+    from salespipe.cli import build_parser
+    from salespipe.run import _salespipe
+    from salespipe.settings import Settings
+
+    cmd = _salespipe(Settings(LOG_FORMAT="json"), "load")
+    args = build_parser().parse_args(cmd[1:])
+    assert (args.command, args.log_format) == ("load", "json")

@@ -36,6 +36,7 @@ from dashboard.i18n import (
     t,
 )
 from salespipe.errors import redact
+from salespipe.logs import configure as configure_logging
 from salespipe.settings import Settings, load_settings
 
 log = logging.getLogger("dashboard.app")
@@ -357,6 +358,8 @@ def product_identity_panel(marts: Marts, lang: str) -> None:
 def main() -> None:
     # Least privilege: the page connects as the read-only dashboard role (marts only).
     settings = load_settings().for_component("dashboard")
+    # This process is Streamlit's, not the CLI's: its lines take the same shape here.
+    configure_logging(settings.LOG_FORMAT, adopt=True)
     st.set_page_config(
         page_title=t("page_title", normalize_lang(st.session_state.get("lang")
                                                   or st.query_params.get("lang"))),

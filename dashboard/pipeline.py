@@ -33,6 +33,7 @@ from dashboard.pipeline_data import (
     PipelineReads,
 )
 from salespipe.errors import redact
+from salespipe.logs import configure as configure_logging
 from salespipe.settings import Settings, load_settings
 
 log = logging.getLogger("dashboard.pipeline")
@@ -167,6 +168,8 @@ def live(reads: PipelineReads, lang: str, auto: bool, settings: Settings) -> Non
 def main() -> None:
     # Least privilege: the page connects as the read-only dashboard role (marts only).
     settings = load_settings().for_component("dashboard")
+    # This process is Streamlit's, not the CLI's: its lines take the same shape here.
+    configure_logging(settings.LOG_FORMAT, adopt=True)
     lang = normalize_lang(st.session_state.get("lang") or st.query_params.get("lang"))
     st.set_page_config(page_title=t("pipeline_title", lang), page_icon=":material/account_tree:",
                        layout="wide")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from salespipe.logs import LOG_FORMATS, LogFormat, configure
 from salespipe.settings import (
     CONSUMER_GROUP,
     TOPIC_DLQ,
@@ -141,7 +141,7 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
     # An explicit --port wins, then Streamlit's own STREAMLIT_SERVER_PORT, then 8501.
     port = args.port or settings.STREAMLIT_SERVER_PORT or DEFAULT_DASHBOARD_PORT
-    return launch(port=port, headless=True, host=args.host)
+    return launch(port=port, headless=True, host=args.host, log_format=settings.LOG_FORMAT)
 
 
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
@@ -160,11 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="salespipe", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument("--log-format", choices=LOG_FORMATS, default=None,
+                   help="log lines as logfmt (default) or JSON; env LOG_FORMAT")
     # `-v` also after the subcommand (`salespipe load -v`); SUPPRESS keeps the top-level value
     # when it is not repeated there.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="debug logging")
+    common.add_argument("--log-format", choices=LOG_FORMATS, default=argparse.SUPPRESS,
+                        help="log lines as logfmt (default) or JSON; env LOG_FORMAT")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser = functools.partial(sub.add_parser, parents=[common])  # type: ignore[method-assign]
 
@@ -245,23 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def configure_logging(verbose: bool, log_format: LogFormat = "logfmt") -> None:
+    """One parseable line per record on stderr (see salespipe/logs.py)."""
+    configure(log_format, verbose=verbose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.verbose)
+    configure_logging(args.verbose, args.log_format or "logfmt")
     from salespipe.errors import user_message
 
     try:
-        settings = load_settings()
+        # --log-format wins over LOG_FORMAT; children (`run`, `dashboard`) get the outcome.
+        settings = load_settings(**({"LOG_FORMAT": args.log_format} if args.log_format else {}))
+        configure_logging(args.verbose, settings.LOG_FORMAT)
         return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
         return 130

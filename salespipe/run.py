@@ -29,13 +29,15 @@ HISTORY_DAYS = 7
 STOP_GRACE_S = 10.0
 
 
-def _salespipe(*args: str) -> list[str]:
-    return [str(Path(sys.executable).parent / "salespipe"), *args]
+def _salespipe(settings: Settings, *args: str) -> list[str]:
+    # Every child logs in this command's format, whichever way it was chosen.
+    return [str(Path(sys.executable).parent / "salespipe"), "--log-format", settings.LOG_FORMAT,
+            *args]
 
 
-def _generate(day: dt.date, rows: int, stop: threading.Event) -> None:
+def _generate(settings: Settings, day: dt.date, rows: int, stop: threading.Event) -> None:
     """Upload one day's file; a stop request ends the generator instead of waiting for it."""
-    proc = subprocess.Popen(_salespipe("generate", "--upload", "--date",  # noqa: S603
+    proc = subprocess.Popen(_salespipe(settings, "generate", "--upload", "--date",  # noqa: S603
                                        day.isoformat(), "--rows", str(rows)))
     while proc.poll() is None:
         if stop.wait(0.1):
@@ -77,19 +79,19 @@ def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
     code = 0
     try:
         for args in (("watch",), ("load",), ("dashboard", "--port", str(port))):
-            children.append(subprocess.Popen(_salespipe(*args)))  # noqa: S603
+            children.append(subprocess.Popen(_salespipe(settings, *args)))  # noqa: S603
         print(f"\n  dashboard: http://localhost:{port}\n  Ctrl-C stops everything\n", flush=True)
         today = dt.date.today()
         for back in range(HISTORY_DAYS - 1, -1, -1):
             if stop.is_set():
                 break
-            _generate(today - dt.timedelta(days=back), rows, stop)
+            _generate(settings, today - dt.timedelta(days=back), rows, stop)
         while not stop.wait(every):
             if any(c.poll() is not None for c in children):
                 log.error("event=component_exited action=stopping")
                 code = 1
                 break
-            _generate(dt.date.today(), rows, stop)
+            _generate(settings, dt.date.today(), rows, stop)
     finally:
         # Ctrl-C in a terminal reaches the components too; a signal sent to this process
         # alone (kill, a supervisor) must still stop all of them, so pass it on.

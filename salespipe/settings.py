@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     # Streamlit's own variable: `salespipe dashboard` listens there when --port is not given.
     STREAMLIT_SERVER_PORT: int | None = Field(default=None, gt=0, lt=65536)
     DBT_PROJECT_DIR: str | None = None
+    # Log lines: logfmt, or one JSON object per line (`--log-format` wins over this).
+    LOG_FORMAT: Literal["logfmt", "json"] = "logfmt"
 
     # The role a connection switches to at login (`for_component`); not read from the
     # environment.

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from loader.dbt import DbtOutcome, DbtWorker, run_build
+from salespipe.retry import Backoff
 from salespipe.settings import Settings
 
 log = logging.getLogger("loader.builds")
@@ -44,8 +45,7 @@ class BuildScheduler:
         self._running = False
         self._closing = False
         self._retry_at = 0.0
-        self._retry_min_s = retry_min_s
-        self._backoff = retry_min_s
+        self._backoff = Backoff(first=retry_min_s, cap=RETRY_MAX_S)
         self.builds = 0
         self.error: BaseException | None = None
         self.last_success = time.monotonic()
@@ -86,12 +86,12 @@ class BuildScheduler:
                     self._running = False
                     self.builds += 1
                     if outcome.success:
-                        self._backoff, self.last_success = self._retry_min_s, time.monotonic()
+                        self.last_success = time.monotonic()
+                        self._backoff.reset()
                     elif not self._closing:
                         # Retried with capped backoff; requests made meanwhile ride along.
                         self._requested = True
-                        self._retry_at = time.monotonic() + self._backoff
-                        self._backoff = min(self._backoff * 2, RETRY_MAX_S)
+                        self._retry_at = time.monotonic() + self._backoff.next_delay()
                 self._on_done(tokens, outcome)
         except BaseException as exc:  # noqa: BLE001 - handed to the consume loop, which raises it
             self.error = exc

@@ -32,6 +32,7 @@ from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
 from loader.load import FileOutcome, load_object
 from salespipe import db, kafka, s3
+from salespipe.retry import Backoff
 from salespipe.settings import CONSUMER_GROUP, TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
 
 log = logging.getLogger("loader.consumer")
@@ -102,18 +103,18 @@ class Loader:
     def _db(self) -> psycopg.Connection:
         if self.conn is not None and not self.conn.closed and not self.conn.broken:
             return self.conn
-        backoff = 1.0
+        backoff = Backoff(cap=DB_RETRY_MAX_S)
         while True:
             try:
                 self.conn = db.connect(self.db_settings, autocommit=True,
                                        application_name="salespipe-loader")
                 return self.conn
             except psycopg.OperationalError as exc:
-                log.warning("event=db_unavailable error=%r retry_in_s=%.0f",
-                            str(exc).splitlines()[0][:200], backoff)
-                if self.stop.wait(backoff):
+                delay = backoff.next_delay()
+                log.warning("event=db_unavailable error=%r retry_in_s=%.1f",
+                            str(exc).splitlines()[0][:200], delay)
+                if backoff.wait(self.stop, delay):
                     raise Stopped("database") from exc
-                backoff = min(backoff * 2, DB_RETRY_MAX_S)
 
     # --- one message ---------------------------------------------------------------------
     def handle(self, msg: Any, batch: Batch) -> None:
@@ -132,19 +133,19 @@ class Loader:
             batch.files.append(self._load_with_retry(ref))
 
     def _load_with_retry(self, ref: Any) -> FileOutcome:
-        backoff = 1.0
+        backoff = Backoff(cap=DB_RETRY_MAX_S)
         while True:
             try:
                 return load_object(self._db(), self.s3, ref, self.workdir, self.stop)
             except psycopg.OperationalError as exc:
                 # Server restart or network drop: the transaction rolled back; try the file again.
-                log.warning("event=db_error key=%s error=%r retry_in_s=%.0f", ref.key,
-                            str(exc).splitlines()[0][:200], backoff)
+                delay = backoff.next_delay()
+                log.warning("event=db_error key=%s error=%r retry_in_s=%.1f", ref.key,
+                            str(exc).splitlines()[0][:200], delay)
                 if self.conn is not None:
                     self.conn.close()
-                if self.stop.wait(backoff):
+                if backoff.wait(self.stop, delay):
                     raise Stopped(ref.key) from exc
-                backoff = min(backoff * 2, DB_RETRY_MAX_S)
 
     def _dead_letter(self, msg: Any, error: str) -> None:
         headers = [

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from loader.parse import FileRejected
+from salespipe.retry import Backoff
 
 log = logging.getLogger("loader.download")
 
@@ -34,7 +35,7 @@ def download(client: Any, bucket: str, key: str, workdir: Path, stop: threading.
     with capped exponential backoff (the Kafka offset is not committed meanwhile, so nothing is lost)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    backoff = 1.0
+    backoff = Backoff(cap=MAX_BACKOFF_S)
     while True:
         try:
             resp = client.get_object(Bucket=bucket, Key=key)
@@ -53,10 +54,10 @@ def download(client: Any, bucket: str, key: str, workdir: Path, stop: threading.
             error = code or type(exc).__name__
         except BotoCoreError as exc:
             error = type(exc).__name__
-        log.warning("event=s3_retry key=%s error=%s retry_in_s=%.0f", key, error, backoff)
-        if stop.wait(backoff):
+        delay = backoff.next_delay()
+        log.warning("event=s3_retry key=%s error=%s retry_in_s=%.1f", key, error, delay)
+        if backoff.wait(stop, delay):
             raise Stopped(key)
-        backoff = min(backoff * 2, MAX_BACKOFF_S)
 
 
 def _suffix(key: str) -> str:

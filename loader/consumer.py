@@ -24,10 +24,12 @@ from typing import Any
 
 import psycopg
 
+from loader.alerts import Alerts
 from loader.dbt import DbtOutcome, DbtWorker, run_build
 from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
 from loader.load import FileOutcome, load_object
+from loader.tidy import Tidy
 from salespipe import db, kafka, s3
 from salespipe.settings import CONSUMER_GROUP, TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
 
@@ -78,6 +80,8 @@ class Loader:
         self.consumer = Consumer(kafka.consumer_config(settings, group_id))
         self.producer = Producer(kafka.producer_config(settings))
         self.s3 = s3.client(settings)
+        self.tidy = Tidy(settings.S3_AFTER_LOAD, self.s3, settings.BUCKET_NAME)
+        self.alerts = Alerts(settings)
         self.workdir = Path(tempfile.mkdtemp(prefix="salespipe-loader-"))
         self.conn: psycopg.Connection | None = None
         # True at start: a loader that died after a DB commit but before dbt left marts behind;
@@ -117,7 +121,10 @@ class Loader:
                 log.debug("event=ignored key=%s event_name=%s", ref.key, ref.event_name)
                 batch.ignored += 1
                 continue
-            batch.files.append(self._load_with_retry(ref))
+            outcome = self._load_with_retry(ref)
+            batch.files.append(outcome)
+            self.tidy.after_load(self._db(), outcome)  # committed: safe to tag or move
+            self.alerts.file_outcome(outcome)
 
     def _load_with_retry(self, ref: Any) -> FileOutcome:
         backoff = 1.0
@@ -158,6 +165,7 @@ class Loader:
             except psycopg.Error as exc:
                 outcome = DbtOutcome(False, 0.0, f"database error: {str(exc).splitlines()[0]}")
             self.dbt_pending = not outcome.success
+            self.alerts.dbt_outcome(outcome)
             # A failed build is retried with capped backoff, not in a tight loop.
             self.dbt_backoff = 1.0 if outcome.success else min(self.dbt_backoff * 2, 60.0)
             self.next_dbt_attempt = time.monotonic() + (0 if outcome.success else self.dbt_backoff)
@@ -236,6 +244,7 @@ class Loader:
     def close(self) -> None:
         self.consumer.close()
         self.dbt_worker.close()
+        self.alerts.close()
         self.producer.flush(10)
         if self.conn is not None:
             self.conn.close()

@@ -21,9 +21,9 @@ class S3Object:
     size: int
 
 
-def list_incoming(client: Any, bucket: str) -> Iterator[S3Object]:
+def list_incoming(client: Any, bucket: str, prefix: str = INCOMING_PREFIX) -> Iterator[S3Object]:
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=INCOMING_PREFIX):
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             if obj["Key"].endswith("/"):
                 continue
@@ -63,18 +63,55 @@ class Announcer:
             )
 
 
-def replay(settings: Settings, *, key: str | None = None, all_objects: bool = False) -> int:
+def replay(settings: Settings, *, key: str | None = None, all_objects: bool = False,
+           topic: str = TOPIC_FILES) -> int:
     """Re-announce objects; the loader skips versions it already loaded, so this is safe."""
     client = s3.client(settings)
-    announcer = Announcer(settings)
+    announcer = Announcer(settings, topic)
     if all_objects:
-        objects = list(list_incoming(client, settings.BUCKET_NAME))
+        objects = _replayable(client, settings.BUCKET_NAME)
     else:
         assert key is not None
-        head = client.head_object(Bucket=settings.BUCKET_NAME, Key=key)
-        objects = [S3Object(key, head["ETag"].strip('"'), int(head["ContentLength"]))]
+        objects = [_find(client, settings.BUCKET_NAME, key)]
     for obj in objects:
         announcer.publish(obj)
     announcer.flush()
     log.info("event=replayed objects=%d", len(objects))
     return len(objects)
+
+
+def _find(client: Any, bucket: str, key: str) -> S3Object:
+    """The object announced under `key`: still in incoming/, or where a load moved it
+    (`S3_AFTER_LOAD=move`), announced under its original key and ETag."""
+    from botocore.exceptions import ClientError
+
+    from loader.tidy import announced_etag, archived_candidates
+
+    for location in [key, *archived_candidates(key)]:
+        try:
+            head = client.head_object(Bucket=bucket, Key=location)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                continue
+            raise
+        return S3Object(key, announced_etag(head), int(head["ContentLength"]))
+    return S3Object(key, *_head(client, bucket, key))  # raises the original "not found"
+
+
+def _head(client: Any, bucket: str, key: str) -> tuple[str, int]:
+    head = client.head_object(Bucket=bucket, Key=key)
+    return head["ETag"].strip('"'), int(head["ContentLength"])
+
+
+def _replayable(client: Any, bucket: str) -> list[S3Object]:
+    """Every object under incoming/, plus those a load moved to processed/ or rejected/."""
+    from loader.tidy import PROCESSED_PREFIX, REJECTED_PREFIX, announced_etag
+
+    found = {o.key: o for o in list_incoming(client, bucket)}
+    for prefix in (PROCESSED_PREFIX, REJECTED_PREFIX):
+        for moved in list_incoming(client, bucket, prefix):
+            key = INCOMING_PREFIX + moved.key.removeprefix(prefix)
+            if key not in found:  # announced under its original key and recorded ETag
+                head = client.head_object(Bucket=bucket, Key=moved.key)
+                found[key] = S3Object(key, announced_etag(head), moved.size)
+    return list(found.values())

@@ -37,7 +37,9 @@ def user_message(exc: BaseException) -> str | None:
 def redact(text: str, settings: Settings | None = None) -> str:
     """Remove any configured secret from a message before it is shown or logged."""
     s = settings or Settings()
-    for secret in (s.POSTGRES_PASSWORD, s.AWS_SECRET_ACCESS_KEY, s.SASL_PASSWORD):
+    for secret in (s.POSTGRES_PASSWORD, s.AWS_SECRET_ACCESS_KEY, s.SASL_PASSWORD,
+                   s.POSTGRES_LOADER_PASSWORD, s.POSTGRES_TRANSFORM_PASSWORD,
+                   s.POSTGRES_DASHBOARD_PASSWORD, s.ALERT_WEBHOOK_SECRET, s.ALERT_WEBHOOK_URL):
         if secret is not None and secret.get_secret_value():
             text = text.replace(secret.get_secret_value(), "***")
     return text

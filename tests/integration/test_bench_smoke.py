@@ -32,5 +32,7 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert figures["freshness"]["one_by_one"]["n"] == 2
     assert figures["dbt_scale"]["large_sales"] == 6_000
     assert figures["dbt_scale"]["dashboard"]["queries"] == 8
+    assert figures["watcher"]["objects"] == 300 and figures["watcher"]["listed"] == 310
+    assert 0 < figures["watcher"]["state_bytes"] <= 1_000_000
     report = (tmp_path / "benchmarks.md").read_text()
     assert "Loader throughput vs naive baseline" in report and "Smoke run" in report

@@ -51,7 +51,7 @@ class WatchState:
         if path.exists():
             try:
                 self._read(json.loads(path.read_text()))
-            except (OSError, ValueError, TypeError, KeyError):
+            except (OSError, ValueError, TypeError, KeyError, AttributeError):
                 log.warning("event=state_unreadable path=%s action=reannounce_all", path)
 
     def _read(self, doc: Any) -> None:

@@ -94,7 +94,12 @@ def render(r: dict[str, Any]) -> str:
            f"of incoming/ ({r['watcher']['full_listing_ms']:,.0f} ms for "
            f"{r['watcher']['listed']:,} objects). The periodic sweep took "
            f"{r['watcher']['sweep_s']:.1f} s, the very first poll (announcing everything) "
-           f"{r['watcher']['first_poll_s']:.1f} s."] if r.get("watcher") else []),
+           f"{r['watcher']['first_poll_s']:.1f} s. A poll is "
+           f"{r['watcher'].get('list_requests_per_poll', 1):g} LIST request; on this S3 "
+           "server one LIST asking for a single key takes "
+           f"{r['watcher'].get('one_key_list_request_ms', float('nan')):,.0f} ms "
+           "(moto scans and sorts the whole bucket for every request; S3 and MinIO seek an "
+           "index)."] if r.get("watcher") else []),
         "",
         "Reproduce: `make bench` (everything, ~8 min here) or "
         "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher` (one section).",

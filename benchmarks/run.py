@@ -330,6 +330,9 @@ def bench_watcher(b: Bench, objects: int, polls: int = 10) -> dict[str, Any]:
                                                  WatchState(state_path)))
         assert first == objects, first
         state = WatchState(state_path)
+        lists: list[str] = []
+        client.meta.events.register(
+            "before-call.s3.ListObjectsV2", lambda **_kw: lists.append("list"))
         idle, new = [], []
         for i in range(polls):
             idle.append(timed(lambda: poll_once(settings, client, announcer, state))[0])
@@ -337,11 +340,19 @@ def bench_watcher(b: Bench, objects: int, polls: int = 10) -> dict[str, Any]:
             seconds, found = timed(lambda: poll_once(settings, client, announcer, state))
             assert found == 1, found
             new.append(seconds)
+        requests_per_poll = len(lists) / (2 * polls)
+        # The server's own floor: one LIST asking for a single key (moto scans and sorts the
+        # whole bucket for every LIST; S3 and MinIO seek an index).
+        floor = statistics.median(
+            timed(lambda: client.list_objects_v2(Bucket=bucket, Prefix="incoming/", MaxKeys=1))[0]
+            for _ in range(3))
         sweep_s, _ = timed(lambda: poll_once(settings, client, announcer, state, sweep=True))
         full_s, listed = timed(lambda: sum(1 for _ in list_incoming(client, bucket)))
         return {"objects": objects, "poll_ms_median": statistics.median(idle + new) * 1000,
                 "poll_ms_max": max(idle + new) * 1000,
                 "poll_new_ms_median": statistics.median(new) * 1000,
+                "list_requests_per_poll": requests_per_poll,
+                "one_key_list_request_ms": floor * 1000,
                 "state_bytes": state_path.stat().st_size, "first_poll_s": first_s,
                 "sweep_s": sweep_s, "full_listing_ms": full_s * 1000, "listed": listed}
     finally:

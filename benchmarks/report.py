@@ -7,7 +7,7 @@ from typing import Any
 TARGETS = {
     "speedup": 20.0, "rows_per_s": 100_000, "p50": 5.0, "p95": 10.0, "dbt_ratio": 1.5,
     "dash_ms": 100.0, "rss_mb": 1024.0, "gen_rows_per_s": 100_000, "ceiling_share": 0.75,
-    "members_speedup": 1.6,
+    "members_speedup": 1.6, "watch_poll_ms": 200.0, "watch_state_bytes": 1_000_000,
 }
 
 
@@ -74,6 +74,14 @@ def render(r: dict[str, Any]) -> str:
         ("Generator", f"{g['rows_per_s']:,.0f} rows/s ({g['rows']:,} rows)", "≥ 100,000 rows/s",
          _ok(g["rows_per_s"] >= TARGETS["gen_rows_per_s"])),
     ]
+    if w := r.get("watcher"):
+        rows += [
+            (f"Watcher poll, {w['objects']:,} objects under incoming/ (median / max)",
+             f"{w['poll_ms_median']:.0f} ms / {w['poll_ms_max']:.0f} ms", "≤ 200 ms",
+             _ok(w["poll_ms_max"] <= TARGETS["watch_poll_ms"])),
+            ("Watcher state file", f"{w['state_bytes'] / 1024:,.0f} KiB", "≤ 1 MB",
+             _ok(w["state_bytes"] <= TARGETS["watch_state_bytes"])),
+        ]
     stages = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in ld["stages_ms"].items())
     if ld.get("label"):
         stages += f" — {ld['label']}"
@@ -119,9 +127,19 @@ def render(r: dict[str, Any]) -> str:
         *[f"Before — {h.get('label', 'earlier version')}: {h['ratio']:.2f}× "
           f"({h['large_build_s']:.1f} s vs {h['small_build_s']:.1f} s)."
           for h in r.get("dbt_scale_history", [])],
+        *([f"Watcher: a poll lists only keys after its cursor; before, every poll listed all "
+           f"of incoming/ ({r['watcher']['full_listing_ms']:,.0f} ms for "
+           f"{r['watcher']['listed']:,} objects). The periodic sweep took "
+           f"{r['watcher']['sweep_s']:.1f} s, the very first poll (announcing everything) "
+           f"{r['watcher']['first_poll_s']:.1f} s. A poll is "
+           f"{r['watcher'].get('list_requests_per_poll', 1):g} LIST request; on this S3 "
+           "server one LIST asking for a single key takes "
+           f"{r['watcher'].get('one_key_list_request_ms', float('nan')):,.0f} ms "
+           "(moto scans and sorts the whole bucket for every request; S3 and MinIO seek an "
+           "index)."] if r.get("watcher") else []),
         "",
         "Reproduce: `make bench` (everything, ~8 min here) or "
-        "`.venv/bin/python -m benchmarks.run --only loader|freshness` (one section).",
+        "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher` (one section).",
         "",
     ]
     return "\n".join(lines)

@@ -400,6 +400,71 @@ def bench_dbt_scale(b: Bench, small: int, large: int, file_rows: int, inc_rows: 
             "dashboard": dashboard}
 
 
+# --- 7. watcher poll cost with a long bucket history --------------------------------------
+def bench_watcher(b: Bench, objects: int, polls: int = 10) -> dict[str, Any]:
+    """One poll with `objects` keys already under incoming/ (and announced): cursor vs the
+    full listing the watcher used to do every second; plus a sweep and the state file size."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from salespipe.announce import Announcer, list_incoming
+    from salespipe.watcher import WatchState, poll_once
+
+    settings = b.settings.model_copy(update={"BUCKET_NAME": f"{b.settings.BUCKET_NAME}-watch",
+                                             "WATCH_SWEEP_SECONDS": 1e9})
+    s3.ensure_bucket(settings)
+    topic = f"{b.topic}.watch"
+    kafka.ensure_topics(settings, wanted={topic: 1})
+    bucket = settings.BUCKET_NAME
+    client = s3.client(settings, max_pool_connections=16)
+    day0 = dt.date(2000, 1, 1)
+
+    def key(i: int) -> str:
+        return f"incoming/sales_{day0 + dt.timedelta(days=i // 10)}_{i % 10:06d}.csv"
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=key(i), Body=b"x"),
+                          range(objects)))
+        state_path = b.tmp / "watch-state.json"
+        announcer = Announcer(settings, topic)
+        first_s, first = timed(lambda: poll_once(settings, client, announcer,
+                                                 WatchState(state_path)))
+        assert first == objects, first
+        state = WatchState(state_path)
+        lists: list[str] = []
+        client.meta.events.register(
+            "before-call.s3.ListObjectsV2", lambda **_kw: lists.append("list"))
+        idle, new = [], []
+        for i in range(polls):
+            idle.append(timed(lambda: poll_once(settings, client, announcer, state))[0])
+            client.put_object(Bucket=bucket, Key=key(objects + i), Body=b"y")
+            seconds, found = timed(lambda: poll_once(settings, client, announcer, state))
+            assert found == 1, found
+            new.append(seconds)
+        requests_per_poll = len(lists) / (2 * polls)
+        # The server's own floor: one LIST asking for a single key (moto scans and sorts the
+        # whole bucket for every LIST; S3 and MinIO seek an index).
+        floor = statistics.median(
+            timed(lambda: client.list_objects_v2(Bucket=bucket, Prefix="incoming/", MaxKeys=1))[0]
+            for _ in range(3))
+        sweep_s, _ = timed(lambda: poll_once(settings, client, announcer, state, sweep=True))
+        full_s, listed = timed(lambda: sum(1 for _ in list_incoming(client, bucket)))
+        return {"objects": objects, "poll_ms_median": statistics.median(idle + new) * 1000,
+                "poll_ms_max": max(idle + new) * 1000,
+                "poll_new_ms_median": statistics.median(new) * 1000,
+                "list_requests_per_poll": requests_per_poll,
+                "one_key_list_request_ms": floor * 1000,
+                "state_bytes": state_path.stat().st_size, "first_poll_s": first_s,
+                "sweep_s": sweep_s, "full_listing_ms": full_s * 1000, "listed": listed}
+    finally:
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        client.delete_bucket(Bucket=bucket)
+
+
 # --- report -------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
     mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
@@ -420,17 +485,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     p.add_argument("--out", type=Path, default=project_root() / "docs")
-    p.add_argument("--only", choices=["loader", "freshness"], default=None,
+    p.add_argument("--only", choices=["loader", "freshness", "watcher"], default=None,
                    help="re-measure one section; the others are kept from the last report")
     p.add_argument("--large", type=int, default=None,
                    help="sales in the large warehouse (default 10,000,000)")
     args = p.parse_args(argv)
     sizes = dict(gen=2_000, load=5_000, compare=1_000, samples=3, xlsx=500, fresh_files=2,
                  fresh_rows=200, small=2_000, large=6_000, file_rows=2_000, inc=500,
-                 members_files=2, members_rows=500) if args.smoke else dict(
+                 members_files=2, members_rows=500, watch=300) if args.smoke else dict(
         gen=1_000_000, load=1_000_000, compare=200_000, samples=3, xlsx=100_000, fresh_files=20,
         fresh_rows=10_000, small=100_000, large=10_000_000, file_rows=200_000, inc=10_000,
-        members_files=10, members_rows=100_000)
+        members_files=10, members_rows=100_000, watch=100_000)
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
@@ -445,6 +510,12 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     started = time.perf_counter()
     if args.only:
         previous = json.loads((args.out / "benchmarks.json").read_text())
+        if args.only == "watcher":  # a section of its own, without a before/after history
+            previous["watcher"] = bench_watcher(b, sizes["watch"])
+            previous["watcher"]["measured_at"] = machine()["date"]
+            write_report(previous, args.out)
+            print(f"wrote {args.out / 'benchmarks.md'}")
+            return 0
         before = previous[args.only]
         if args.only == "loader":
             previous["loader"] = bench_loader(b, sizes["load"], sizes["compare"], sizes["samples"])
@@ -467,6 +538,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     print("one loader vs two on a burst ...", flush=True)
     results["loader_members"] = bench_loader_members(b, sizes["members_files"],
                                                      sizes["members_rows"], BIN)
+    print("watcher ...", flush=True)
+    results["watcher"] = bench_watcher(b, sizes["watch"])
     print("dbt and dashboard at scale ...", flush=True)
     b2 = Bench(args.smoke)  # a clean warehouse for the scale test
     try:

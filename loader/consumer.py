@@ -26,11 +26,13 @@ from typing import Any
 
 import psycopg
 
+from loader.alerts import Alerts
 from loader.builds import BuildScheduler
 from loader.dbt import DBT_TIMEOUT_S, DbtOutcome, DbtWorker
 from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
 from loader.load import FileOutcome, load_object
+from loader.tidy import Tidy
 from salespipe import db, kafka, s3
 from salespipe.retry import Backoff
 from salespipe.settings import CONSUMER_GROUP, TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
@@ -89,6 +91,8 @@ class Loader:
             settings, group_id, **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS}))
         self.producer = Producer(kafka.producer_config(settings))
         self.s3 = s3.client(settings)
+        self.tidy = Tidy(settings.S3_AFTER_LOAD, self.s3, settings.BUCKET_NAME)
+        self.alerts = Alerts(settings)
         self.workdir = Path(tempfile.mkdtemp(prefix="salespipe-loader-"))
         self.conn: psycopg.Connection | None = None
         self.builds = BuildScheduler(self.dbt_settings, self.dbt_worker,
@@ -130,7 +134,10 @@ class Loader:
                 log.debug("event=ignored key=%s event_name=%s", ref.key, ref.event_name)
                 batch.ignored += 1
                 continue
-            batch.files.append(self._load_with_retry(ref))
+            outcome = self._load_with_retry(ref)
+            batch.files.append(outcome)
+            self.tidy.after_load(self._db(), outcome)  # committed: safe to tag or move
+            self.alerts.file_outcome(outcome)
 
     def _load_with_retry(self, ref: Any) -> FileOutcome:
         backoff = Backoff(cap=DB_RETRY_MAX_S)
@@ -172,6 +179,7 @@ class Loader:
     def _build_done(self, batches: list[Batch], outcome: DbtOutcome) -> None:
         """In the build thread: one summary per batch the build covered (a start-up or retry
         build covers none and is reported on its own)."""
+        self.alerts.dbt_outcome(outcome)
         for batch in batches or [Batch()]:
             self._publish_summary(batch, outcome)
 
@@ -258,6 +266,7 @@ class Loader:
             self.consumer.close()
         self.builds.close()
         self.dbt_worker.close()
+        self.alerts.close()
         with contextlib.suppress(kafka.KafkaFatal, KafkaException):
             self.producer.flush(10)
         if self.conn is not None:

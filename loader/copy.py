@@ -56,13 +56,15 @@ class SalesCopier:
         self._thread.start()
 
     def _run(self) -> None:
+        drained = False
         try:
             with self.conn.cursor() as cur, cur.copy(_SALES_COPY_CSV) as copy:
                 while (table := self._queue.get()) is not None:
                     copy.write(self._render(table))
+                drained = True  # the server may still refuse the data when the COPY ends
         except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
             self._error = exc
-            while self._queue.get() is not None:  # unblock the producer until close()
+            while not drained and self._queue.get() is not None:  # unblock until close()
                 pass
 
     def _render(self, table: pa.Table) -> memoryview:

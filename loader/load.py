@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 
 from loader import copy as raw
-from loader.download import download
+from loader import tidy
 from loader.events import ObjectRef
 from loader.formats import SalesFile, open_sales_file
 from loader.parse import FileRejected
@@ -34,6 +34,7 @@ class FileOutcome:
     rows_rejected: int = 0
     reason: str | None = None
     file_id: int | None = None
+    source_key: str | None = None  # set when the object was read from where a load moved it
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -91,7 +92,7 @@ def load_object(conn: psycopg.Connection, s3_client: Any, ref: ObjectRef, workdi
     if ref.etag and _loaded(conn, ref.key, ref.etag):
         return _skipped(ref.key, ref.etag)
     try:
-        obj = download(s3_client, ref.bucket, ref.key, workdir, stop)
+        obj, source = tidy.fetch(conn, s3_client, ref, workdir, stop)
     except FileRejected as exc:
         return _reject(conn, ref, ref.etag or "unknown", None, None, received_at, exc.reason, watch)
     watch.add("download", t)
@@ -115,12 +116,12 @@ def load_object(conn: psycopg.Connection, s3_client: Any, ref: ObjectRef, workdi
             raw.finish_file(conn, file_id, rec)
         watch.add("commit", t)
     except FileRejected as exc:
-        return _reject(conn, ref, obj.etag, obj.size, obj.modified_at, received_at, exc.reason,
-                       watch)
+        return tidy.with_source(_reject(conn, ref, obj.etag, obj.size, obj.modified_at,
+                                        received_at, exc.reason, watch), source)
     finally:
         obj.path.unlink(missing_ok=True)
-    outcome = FileOutcome(ref.key, obj.etag, "loaded", rec.rows_valid, rec.rows_rejected,
-                          file_id=file_id)
+    outcome = tidy.with_source(FileOutcome(ref.key, obj.etag, "loaded", rec.rows_valid,
+                                           rec.rows_rejected, file_id=file_id), source)
     _log_outcome(outcome, watch)
     return outcome
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from salespipe import kafka, s3
+from salespipe.contract import PROCESSED_PREFIX, REJECTED_PREFIX
+from salespipe.s3 import announced_etag, archived_candidates
 from salespipe.settings import INCOMING_PREFIX, TOPIC_FILES, Settings
 
 log = logging.getLogger("salespipe.announce")
@@ -29,9 +31,9 @@ class S3Object:
     size: int
 
 
-def list_incoming(client: Any, bucket: str) -> Iterator[S3Object]:
+def list_incoming(client: Any, bucket: str, prefix: str = INCOMING_PREFIX) -> Iterator[S3Object]:
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=INCOMING_PREFIX):
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             if obj["Key"].endswith("/"):
                 continue
@@ -95,25 +97,46 @@ def select_objects(client: Any, bucket: str, *, key: str | None = None,
                    prefix: str | None = None, since: datetime | None = None) -> list[ReplayItem]:
     """The objects a replay covers: one `key`, or every object under `incoming/` whose key
     starts with `prefix` (relative to `incoming/` unless it starts with it) and that was
-    modified at or after `since` (an aware datetime), oldest first."""
+    modified at or after `since` (an aware datetime), oldest first. An object a load moved
+    to processed/ or rejected/ (`S3_AFTER_LOAD=move`) counts under its original key and ETag."""
     if key is not None:
-        head = client.head_object(Bucket=bucket, Key=key)
-        items = [ReplayItem(S3Object(key, head["ETag"].strip('"'), int(head["ContentLength"])),
-                            head["LastModified"])]
+        items = [_find(client, bucket, key)]
     else:
-        full_prefix = prefix or ""
-        if not full_prefix.startswith(INCOMING_PREFIX):
-            full_prefix = INCOMING_PREFIX + full_prefix
-        items = [
-            ReplayItem(S3Object(o["Key"], o["ETag"].strip('"'), int(o["Size"])), o["LastModified"])
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
-                                                                          Prefix=full_prefix)
-            for o in page.get("Contents", [])
-            if not o["Key"].endswith("/")
-        ]
+        relative = (prefix or "").removeprefix(INCOMING_PREFIX)
+        found: dict[str, ReplayItem] = {}
+        for area in (INCOMING_PREFIX, PROCESSED_PREFIX, REJECTED_PREFIX):
+            for page in client.get_paginator("list_objects_v2").paginate(
+                    Bucket=bucket, Prefix=area + relative):
+                for o in page.get("Contents", []):
+                    original = INCOMING_PREFIX + o["Key"].removeprefix(area)
+                    if o["Key"].endswith("/") or original in found:
+                        continue
+                    etag = o["ETag"].strip('"')
+                    if area != INCOMING_PREFIX:  # announced under the ETag it was loaded with
+                        etag = announced_etag(client.head_object(Bucket=bucket, Key=o["Key"]))
+                    found[original] = ReplayItem(S3Object(original, etag, int(o["Size"])),
+                                                 o["LastModified"])
+        items = list(found.values())
     if since is not None:
         items = [i for i in items if i.modified_at >= since]
     return sorted(items, key=lambda i: (i.modified_at, i.obj.key))
+
+
+def _find(client: Any, bucket: str, key: str) -> ReplayItem:
+    """The object announced under `key`: still in incoming/, or where a load moved it."""
+    from botocore.exceptions import ClientError
+
+    for location in [key, *archived_candidates(key)]:
+        try:
+            head = client.head_object(Bucket=bucket, Key=location)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                continue
+            raise
+        obj = S3Object(key, announced_etag(head), int(head["ContentLength"]))
+        return ReplayItem(obj, head["LastModified"])
+    client.head_object(Bucket=bucket, Key=key)  # raises the original "not found"
+    raise AssertionError("unreachable")
 
 
 def replay(settings: Settings, *, key: str | None = None, all_objects: bool = False,

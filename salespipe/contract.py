@@ -46,6 +46,9 @@ DELIVERY_STATUSES: tuple[str, ...] = ("Delivered", "In Transit", "Canceled")
 # -- the pipeline's channels -------------------------------------------------------------------
 
 INCOMING_PREFIX = "incoming/"
+# Where `S3_AFTER_LOAD=move` puts an object after its load committed.
+PROCESSED_PREFIX = "processed/"
+REJECTED_PREFIX = "rejected/"
 TOPIC_FILES = "sales.files"
 TOPIC_DLQ = "sales.files.dlq"
 TOPIC_LOADS = "sales.loads"

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from salespipe.contract import INCOMING_PREFIX, PROCESSED_PREFIX, REJECTED_PREFIX
 from salespipe.settings import Settings
+
+# Where a moved object keeps the ETag it was loaded under (sent as x-amz-meta-salespipe-etag).
+ETAG_METADATA = "salespipe-etag"
 
 
 def client(settings: Settings, **config: Any) -> Any:
@@ -38,3 +42,19 @@ def ensure_bucket(settings: Settings) -> bool:
     except ClientError:
         s3.create_bucket(Bucket=settings.BUCKET_NAME)
         return True
+
+
+def archived_key(key: str, status: str) -> str:
+    """Where `move` puts an object: the same name under processed/ or rejected/."""
+    prefix = PROCESSED_PREFIX if status == "loaded" else REJECTED_PREFIX
+    return prefix + key.removeprefix(INCOMING_PREFIX)
+
+
+def archived_candidates(key: str) -> list[str]:
+    """Where a moved object of an incoming key may be, most likely first."""
+    return [archived_key(key, "loaded"), archived_key(key, "rejected")]
+
+
+def announced_etag(head: dict[str, Any]) -> str:
+    """The ETag a version was loaded under: kept as metadata on a moved copy."""
+    return str(head.get("Metadata", {}).get(ETAG_METADATA) or head["ETag"].strip('"'))

@@ -134,6 +134,22 @@ class Settings(BaseSettings):
         locale = next((v for v in (self.LC_ALL, self.LC_MESSAGES, self.LANG) if v), "")
         return "pt-BR" if locale.replace("-", "_").lower().startswith("pt_br") else "en"
 
+    # Operator alerts (loader/alerts.py). The webhook URL itself is a credential (Slack's is).
+    ALERT_WEBHOOK_URL: SecretStr | None = None
+    ALERT_WEBHOOK_SECRET: SecretStr | None = None
+    ALERT_WEBHOOK_SECRET_HEADER: str = "X-Salespipe-Token"
+    ALERT_WEBHOOK_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    ALERT_REJECTED_ROWS_PCT: float = Field(default=5.0, ge=0, le=100)
+    ALERT_FRESHNESS_MINUTES: float | None = Field(default=None, gt=0)
+    ALERT_DBT_FAILED_BUILDS: int = Field(default=2, ge=1)
+    ALERT_MAX_PER_HOUR: int = Field(default=20, ge=1)
+
+    # What happens to an object after its load committed (loader/tidy.py).
+    S3_AFTER_LOAD: Literal["tag", "move", "none"] = "tag"
+
+    # Watcher (salespipe/watcher.py): seconds between full sweeps of incoming/.
+    WATCH_SWEEP_SECONDS: float = Field(default=300.0, gt=0)
+
     # --- which services are external -------------------------------------------------
     # An address equal to the one `services up` recorded is still local: that is what
     # `eval "$(salespipe env)"` exports, and it must not turn the local services "external".

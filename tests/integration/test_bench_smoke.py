@@ -42,6 +42,8 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert figures["loader_at_scale"]["warehouse_sales"] >= 6_000
     assert len(figures["loader_at_scale"]["ceiling_s"]) == 3
     assert figures["loader_members"]["speedup"] > 0
+    assert figures["watcher"]["objects"] == 300 and figures["watcher"]["listed"] == 310
+    assert 0 < figures["watcher"]["state_bytes"] <= 1_000_000
     report = (tmp_path / "benchmarks.md").read_text()
     assert "Loader throughput vs naive baseline" in report and "Smoke run" in report
     assert "Loader vs plain COPY of the same file" in report and "Two loaders vs one" in report

@@ -277,3 +277,57 @@ def test_fuzzed_messages_end_in_dlq_or_are_ignored_and_loader_keeps_going(world)
     dlq = consume_all(world, world.dlq_topic)
     assert len(dlq) == len(payloads) - 1  # the removal event is valid, and ignored
     assert files(world) == [("incoming/survivor.csv", "loaded", 1, 1, 0, None)]
+
+
+def minio_notification(bucket: str, key: str, etag: str, size: int, name: str) -> bytes:
+    """What MinIO's Kafka notification target publishes (`mc event add ... --event put`),
+    field for field: the wrapper with `EventName`/`Key`, an `s3:`-prefixed event name and a
+    URL-encoded key."""
+    from urllib.parse import quote
+
+    return json.dumps({
+        "EventName": f"s3:{name}",
+        "Key": f"{bucket}/{key}",
+        "Records": [{
+            "eventVersion": "2.0", "eventSource": "minio:s3", "awsRegion": "",
+            "eventTime": "2026-03-01T10:00:00.000Z", "eventName": f"s3:{name}",
+            "userIdentity": {"principalId": "minioadmin"},
+            "requestParameters": {"principalId": "minioadmin", "region": "",
+                                  "sourceIPAddress": "172.18.0.1"},
+            "responseElements": {"x-amz-id-2": "dd9025bab4ad464b0",
+                                 "x-amz-request-id": "17F8F4B7A5E1C4E2",
+                                 "x-minio-deployment-id": "5b1c0a2e-9d8f-4d1b-a7c4-000000000000",
+                                 "x-minio-origin-endpoint": "http://172.18.0.3:9000"},
+            "s3": {"s3SchemaVersion": "1.0", "configurationId": "Config",
+                   "bucket": {"name": bucket, "ownerIdentity": {"principalId": "minioadmin"},
+                              "arn": f"arn:aws:s3:::{bucket}"},
+                   "object": {"key": quote(key, safe=""), "size": size, "eTag": etag,
+                              "contentType": "text/csv",
+                              "userMetadata": {"content-type": "text/csv"},
+                              "sequencer": "17F8F4B7A5FA5A4B"}},
+            "source": {"host": "172.18.0.1", "port": "", "userAgent": "MinIO (linux; amd64)"},
+        }],
+    }).encode()
+
+
+def test_minio_bucket_notification_is_loaded_unchanged(world):
+    """MinIO publishing its own events on sales.files (no watcher): created objects under
+    incoming/ load; deletions and the processed/ copy a `move` makes are ignored."""
+    from confluent_kafka import Producer
+
+    from salespipe.kafka import producer_config
+
+    bucket, key = world.settings.BUCKET_NAME, "incoming/sales 2026-03-01 (loja 1).csv"
+    body = to_csv([sale("S1"), sale("S2")])
+    etag = put(world, key, body)
+    moved = put(world, "processed/sales_2026-02-28.csv", body)
+    p = Producer(producer_config(world.settings))
+    for k, e, name in ((key, etag, "ObjectCreated:Put"),
+                       ("processed/sales_2026-02-28.csv", moved, "ObjectCreated:Copy"),
+                       (key, etag, "ObjectRemoved:Delete")):
+        p.produce(world.files_topic, key=f"{bucket}/{k}".encode(),
+                  value=minio_notification(bucket, k, e, len(body), name))
+    assert p.flush(30) == 0
+    run_loader(world)
+    assert files(world) == [(key, "loaded", 2, 2, 0, None)]
+    assert query(world, "select etag from raw.files") == [(etag,)]

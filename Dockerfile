@@ -4,6 +4,8 @@ ENV PYTHONUNBUFFERED=1 DO_NOT_TRACK=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY salespipe ./salespipe
+COPY announcer ./announcer
+COPY cli ./cli
 COPY loader ./loader
 COPY generator ./generator
 COPY dashboard ./dashboard

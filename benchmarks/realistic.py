@@ -81,7 +81,7 @@ def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> fl
     last loaded."""
     import psycopg
 
-    from loader.events import make_event
+    from announcer.announce import make_event
     from salespipe import kafka
 
     run = uuid.uuid4().hex[:6]

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.realistic import bench_loader_members, bench_loader_vs_ceiling
+from cli.local import manager
 from generator.core import write_csv
 from salespipe import db, kafka, s3
-from salespipe.services import manager
 from salespipe.settings import load_settings, project_root
 
 BIN = Path(sys.executable).parent
@@ -406,8 +406,8 @@ def bench_watcher(b: Bench, objects: int, polls: int = 10) -> dict[str, Any]:
     full listing the watcher used to do every second; plus a sweep and the state file size."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from salespipe.announce import Announcer, list_incoming
-    from salespipe.watcher import WatchState, poll_once
+    from announcer.announce import Announcer, list_incoming
+    from announcer.watcher import WatchState, poll_once
 
     settings = b.settings.model_copy(update={"BUCKET_NAME": f"{b.settings.BUCKET_NAME}-watch",
                                              "WATCH_SWEEP_SECONDS": 1e9})

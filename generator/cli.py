@@ -153,7 +153,7 @@ def _save(
 
 
 def run_generate(args: argparse.Namespace, settings: Settings) -> int:
-    """Entry point of `salespipe generate` (options in `salespipe.cli.build_parser`)."""
+    """Entry point of `salespipe generate` (options in `cli.main.build_parser`)."""
     try:
         # Namespaces built outside the CLI parser (scripts, older callers) may lack --style.
         style = getattr(args, "style", "project")

@@ -24,14 +24,9 @@ from typing import BinaryIO, TypeVar
 import numpy as np
 
 from generator import catalog
+from salespipe.contract import DELIVERY_STATUSES, HUMAN_HEADERS
 
-HEADER: tuple[str, ...] = (
-    "Sale Date", "Sale ID", "Product ID", "Product Name", "Product Category", "Quantity Sold",
-    "Unit Price", "Discount (%)", "Total Value (with Discount)", "Unit Cost", "Total Cost",
-    "Gross Profit", "Payment Method", "Payment Status", "Payment Date", "Customer ID",
-    "Customer Name", "Sales Channel", "Sales Region", "Sales Representative", "Customer Rating",
-    "Shipping Cost", "Delivery Status", "Delivery Date",
-)  # fmt: skip
+HEADER: tuple[str, ...] = tuple(HUMAN_HEADERS)  # the 24 columns, in file order
 
 CHUNK_ROWS = 50_000  # part of the output contract: changing it changes the seeded bytes
 MAX_PAYMENT_DELAY_DAYS = 5
@@ -101,7 +96,7 @@ _DISCOUNTS, _DISCOUNT_P = _labels(catalog.DISCOUNTS)
 _PAID = _PAYMENT_STATUSES.index("Paid")
 _CANCELED = _PAYMENT_STATUSES.index("Canceled")
 _STORE = _CHANNELS.index("Store")
-_DELIVERY_STATUSES = ("Delivered", "In Transit", "Canceled")
+_DELIVERY_STATUSES = DELIVERY_STATUSES
 _QTY_TEXT = _table([str(q) for q in range(11)])
 _DISCOUNT_TEXT = _table([str(d) for d in _DISCOUNTS])
 _PAYMENT_METHOD_TEXT = _table(_PAYMENT_METHODS)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from generator.core import HEADER
+from salespipe.contract import DELIVERY_STATUSES, PAYMENT_STATUSES
 
 MIN_ROWS, MAX_ROWS = 50, 100
 FAKER_LOCALE = "en_US"
@@ -43,11 +44,9 @@ PRODUCT_CATEGORIES: tuple[str, ...] = (
     "Snacks", "Fresh Produce", "Household Essentials", "Beverages", "Dairy Products",
 )
 PAYMENT_METHODS: tuple[str, ...] = ("Pix", "Credit Card", "Bank Transfer", "Invoice")
-PAYMENT_STATUSES: tuple[str, ...] = ("Paid", "Pending", "Canceled")
 SALES_CHANNELS: tuple[str, ...] = ("Marketplace", "Physical Store", "Online Store")
 CUSTOMER_RATINGS: tuple[str, ...] = ("1 star", "2 stars", "3 stars", "4 stars", "5 stars")
 DISCOUNTS: tuple[int, ...] = (0, 5, 10, 15, 20)
-DELIVERY_STATUSES: tuple[str, ...] = ("Delivered", "In Transit", "Canceled")
 US_STATES: tuple[str, ...] = (
     "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut",
     "Delaware", "Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa",

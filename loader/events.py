@@ -85,22 +85,3 @@ def parse_event(value: bytes | None) -> list[ObjectRef]:
 def is_loadable(ref: ObjectRef) -> bool:
     """Only object creation under incoming/ is ours; other events are ignored, not errors."""
     return ref.event_name.startswith("ObjectCreated:") and ref.key.startswith(INCOMING_PREFIX)
-
-
-def make_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
-    """The AWS S3 event-notification shape the watcher and `replay` publish."""
-    from urllib.parse import quote_plus
-
-    return {
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "eventName": "ObjectCreated:Put",
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                "object": {"key": quote_plus(key, safe="/"), "size": size,
-                           "eTag": etag.strip('"')},
-            },
-        }]
-    }

@@ -6,6 +6,7 @@ from importlib import resources
 
 import psycopg
 
+from salespipe.errors import UserError
 from salespipe.settings import COMPONENT_ROLES, Settings
 
 # Serializes migrations across processes (loader replicas starting together).
@@ -63,11 +64,11 @@ def migrate(settings: Settings) -> list[str]:
 COMPONENTS = tuple(COMPONENT_ROLES)
 
 
-class SchemaMissing(RuntimeError):
+class SchemaMissing(UserError):
     """The raw schema is not there (or not visible to this role): migrations have not run."""
 
 
-class RolesUnavailable(RuntimeError):
+class RolesUnavailable(UserError):
     """The login may not create or grant the component roles: one line saying what to do."""
 
 

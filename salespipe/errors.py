@@ -1,4 +1,4 @@
-"""Translate expected failures into one line for the CLI (never with secrets in them)."""
+"""Expected failures and their one-line messages for the CLI (never with secrets in them)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from pydantic import SecretStr
 from salespipe.settings import Settings
 
 
+class UserError(RuntimeError):
+    """A failure the user can act on (a service down, a right missing, a setting wrong): its
+    message is one line that names what to do. Raised below the CLI, printed by it."""
+
+
 def user_message(exc: BaseException) -> str | None:
     """A one-line message for errors a user can act on; None means "a bug: show the traceback"."""
     from pydantic import ValidationError
 
-    from salespipe.db import RolesUnavailable, SchemaMissing
-    from salespipe.kafka import KafkaFatal, KafkaUnavailable
-    from salespipe.services.process import ServiceError
-
-    if isinstance(exc, KafkaUnavailable | KafkaFatal | ServiceError | SchemaMissing | RolesUnavailable):
+    if isinstance(exc, UserError):
         return redact(str(exc))
     if isinstance(exc, ValidationError):
         return f"invalid configuration: {exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from salespipe.errors import UserError
 from salespipe.settings import TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
 
 
@@ -38,11 +39,11 @@ _client_log = logging.getLogger("kafka.client")
 _client_log.addFilter(_RepeatFilter())
 
 
-class KafkaUnavailable(RuntimeError):
+class KafkaUnavailable(UserError):
     """The broker did not answer; the message names the address, never credentials."""
 
 
-class KafkaFatal(RuntimeError):
+class KafkaFatal(UserError):
     """An error retrying cannot fix (rejected credentials, missing rights, an untrusted
     certificate, a fenced idempotent producer): the process stops with this one line."""
 

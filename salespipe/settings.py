@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     # What happens to an object after its load committed (loader/tidy.py).
     S3_AFTER_LOAD: Literal["tag", "move", "none"] = "tag"
 
-    # Watcher (salespipe/watcher.py): seconds between full sweeps of incoming/.
+    # Watcher (announcer/watcher.py): seconds between full sweeps of incoming/.
     WATCH_SWEEP_SECONDS: float = Field(default=300.0, gt=0)
 
     # --- which services are external -------------------------------------------------

@@ -19,7 +19,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 @pytest.fixture(scope="session")
 def base_settings():
     """Settings after `salespipe services up` (idempotent: `make test` already started them)."""
-    from salespipe.services import manager
+    from cli.local import manager
     from salespipe.settings import load_settings
 
     settings = load_settings()

@@ -63,7 +63,7 @@ def test_generated_file_flows_into_kpi_daily_sales(base_settings, tmp_path):
 
     s3.client(s).put_object(Bucket=s.BUCKET_NAME, Key="incoming/sales_2026-03-14.csv", Body=data)
 
-    from salespipe.watcher import watch
+    from announcer.watcher import watch
 
     watch(s, once=True, topic=w.files_topic, state_path=tmp_path / "watch.json")
 

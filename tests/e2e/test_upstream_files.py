@@ -185,9 +185,9 @@ def generate(world: World, out: Path, day: str, seed: int, *extra: str) -> bytes
 def deliver(world: World, tmp_path: Path, files: dict[str, bytes]) -> None:
     """Put the files in the world's bucket; the watcher announces them, the loader (with its
     dbt builds) takes them."""
+    from announcer.watcher import watch
     from loader.consumer import Loader
     from salespipe import s3
-    from salespipe.watcher import watch
 
     client = s3.client(world.settings)
     for key, data in files.items():

@@ -14,8 +14,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from salespipe.services.kafka import _java, _resolve_jars
-from salespipe.services.process import free_port, pid_alive, port_open, spawn, wait_until
+from cli.local.kafka import _java, _resolve_jars
+from cli.local.process import free_port, pid_alive, port_open, spawn, wait_until
 from salespipe.settings import state_dir
 
 LOG4J = """status = error

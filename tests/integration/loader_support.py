@@ -68,7 +68,7 @@ def put(world: Any, key: str, body: bytes) -> str:
 def announce(world: Any, key: str, etag: str, size: int) -> None:
     from confluent_kafka import Producer
 
-    from loader.events import make_event
+    from announcer.announce import make_event
     from salespipe.kafka import producer_config
 
     p = Producer(producer_config(world.settings))

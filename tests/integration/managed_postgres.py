@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from salespipe.services.process import free_port
+from cli.local.process import free_port
 
 DEBIAN_PG15 = Path("/usr/lib/postgresql/15/bin")
 

@@ -70,7 +70,7 @@ def test_docs_serves_the_dbt_site_with_lineage_to_the_dashboard(world):
     import json
     import urllib.request
 
-    from salespipe.services.process import free_port
+    from cli.local.process import free_port
 
     port = free_port()
     proc = subprocess.Popen([SALESPIPE, "docs", "--port", str(port)], env=world.env,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from salespipe.services.process import free_port
+from cli.local.process import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -35,10 +35,10 @@ import pytest
 import yaml
 from psycopg import sql
 
-from salespipe.services import kafka as kafka_service
-from salespipe.services import postgres as pg_service
-from salespipe.services import s3 as s3_service
-from salespipe.services.process import free_port, stop_pid
+from cli.local import kafka as kafka_service
+from cli.local import postgres as pg_service
+from cli.local import s3 as s3_service
+from cli.local.process import free_port, stop_pid
 from salespipe.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER, state_dir
 
 pytestmark = pytest.mark.integration

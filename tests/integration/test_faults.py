@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from salespipe.services import kafka as kafka_service
-from salespipe.services import postgres as pg_service
-from salespipe.services.process import StateFile, port_open, stop_pid
+from cli.local import kafka as kafka_service
+from cli.local import postgres as pg_service
+from cli.local.process import StateFile, port_open, stop_pid
 from salespipe.settings import state_dir
 from tests.integration.loader_support import put, put_and_announce, query, sale, to_csv
 from tests.integration.tcp_proxy import TcpProxy

@@ -30,7 +30,7 @@ def _describe(settings, topic: str) -> list[int]:
 
 
 def _sasl_env(world, password: str, user: str | None = None) -> dict[str, str]:
-    from salespipe.services.kafka import LOCAL_SASL_USER
+    from cli.local.kafka import LOCAL_SASL_USER
     from salespipe.settings import read_services_state
 
     broker = read_services_state()["kafka"]
@@ -110,7 +110,7 @@ def test_wrong_sasl_password_stops_with_one_line_and_never_prints_it(world, comm
 
 @pytest.mark.parametrize("command", ["watch", "load"])
 def test_user_without_rights_stops_with_one_authorization_error(world, command):
-    from salespipe.services.kafka import LOCAL_SASL_PASSWORD, LOCAL_SASL_UNAUTHORIZED_USER
+    from cli.local.kafka import LOCAL_SASL_PASSWORD, LOCAL_SASL_UNAUTHORIZED_USER
 
     env = _sasl_env(world, LOCAL_SASL_PASSWORD, user=LOCAL_SASL_UNAUTHORIZED_USER)
     if command == "watch":  # something to announce, on a topic it may not write

@@ -177,7 +177,7 @@ def test_bad_messages_go_to_dlq_with_error_and_loader_keeps_going(world):
 def test_events_outside_incoming_or_not_created_are_ignored(world):
     from confluent_kafka import Producer
 
-    from loader.events import make_event
+    from announcer.announce import make_event
     from salespipe.kafka import producer_config
 
     body = to_csv([sale("S1")])

@@ -109,7 +109,7 @@ def test_unreadable_file_is_rejected_with_reason_and_loader_continues(world, key
 
 
 def test_watcher_announces_archives_and_workbooks_under_incoming(world, tmp_path):
-    from salespipe.watcher import watch
+    from announcer.watcher import watch
 
     keys = ["incoming/a.csv.gz", "incoming/b.zip", "incoming/c.xlsx", "incoming/d.csv"]
     put(world, keys[0], to_gz(to_csv([sale("S1")])))

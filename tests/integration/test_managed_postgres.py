@@ -42,7 +42,7 @@ def pg15():
 
 @pytest.fixture(scope="session")
 def pg18():
-    from salespipe.services.postgres import _RUN_AS, _bin
+    from cli.local.postgres import _RUN_AS, _bin
 
     yield from clusters(_bin("initdb").parent, _RUN_AS)
 

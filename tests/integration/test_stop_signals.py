@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from salespipe.services.process import free_port, pid_alive
+from cli.local.process import free_port, pid_alive
 from tests.integration.loader_support import put, query, sale, to_csv
 from tests.integration.test_loader_processes import SALESPIPE, wait_for
 

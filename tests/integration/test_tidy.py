@@ -106,7 +106,7 @@ def test_failed_transaction_leaves_the_object_untouched(world):
 
 
 def test_replay_finds_moved_objects_and_skips_loaded_retries_rejected(world):
-    from salespipe.announce import replay
+    from announcer.announce import replay
 
     put_and_announce(world, "incoming/sales_a.csv", GOOD)
     put_and_announce(world, "incoming/sales_b.csv", MISSING_COLUMN)

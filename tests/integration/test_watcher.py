@@ -13,9 +13,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def watcher(world, tmp_path):
+    from announcer.announce import Announcer
+    from announcer.watcher import WatchState, poll_once
     from salespipe import s3
-    from salespipe.announce import Announcer
-    from salespipe.watcher import WatchState, poll_once
 
     settings = world.settings.model_copy(update={"WATCH_SWEEP_SECONDS": 3600.0})
     client = s3.client(settings)

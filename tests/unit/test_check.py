@@ -1,10 +1,10 @@
-"""loader.check: the report's arithmetic and grouping (the CLI itself: tests/integration)."""
+"""cli.check: the report's arithmetic and grouping (the CLI itself: tests/integration)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from loader.check import CLEAN, FILE_REJECTED, ROWS_REJECTED, Kpis, check_file, translate_reason
+from cli.check import CLEAN, FILE_REJECTED, ROWS_REJECTED, Kpis, check_file, translate_reason
 from loader.validate import ValidationResult
 from tests.integration.loader_support import SNAKE, sale, to_csv
 

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from loader.events import InvalidEvent, is_loadable, make_event, parse_event
+from announcer.announce import make_event
+from loader.events import InvalidEvent, is_loadable, parse_event
 
 
 def aws_event(key: str, name: str = "ObjectCreated:Put") -> bytes:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import build_parser
 from generator import upstream
 from generator.cli import run_generate
 from loader.parse import open_csv
 from loader.validate import validate_chunk, validate_chunk_reference
-from salespipe.cli import build_parser
 from salespipe.settings import Settings
 from tests.unit.test_generator import EXPECTED_HEADER
 

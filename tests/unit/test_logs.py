@@ -318,8 +318,8 @@ def test_relay_passes_log_lines_through_and_wraps_everything_else(capsys) -> Non
 
 
 def test_run_starts_every_child_with_the_chosen_log_format() -> None:
-    from salespipe.cli import build_parser
-    from salespipe.run import _salespipe
+    from cli.main import build_parser
+    from cli.run import _salespipe
     from salespipe.settings import Settings
 
     cmd = _salespipe(Settings(LOG_FORMAT="json"), "load")

@@ -22,10 +22,6 @@ from salespipe.settings import (
 DEFAULT_DASHBOARD_PORT = 8501
 
 
-class CliError(RuntimeError):
-    """An expected failure with a message meant for the user."""
-
-
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -36,7 +32,7 @@ def _version() -> str:
 
 
 def _services(args: argparse.Namespace, settings: Settings) -> int:
-    from salespipe.services import manager
+    from cli.local import manager
 
     if args.action == "up":
         manager.up(settings)
@@ -52,7 +48,7 @@ def _services(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _env(args: argparse.Namespace, settings: Settings) -> int:
-    from salespipe.services import manager
+    from cli.local import manager
 
     print("\n".join(manager.env_lines(settings)))
     return 0
@@ -73,7 +69,7 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _watch(args: argparse.Namespace, settings: Settings) -> int:
-    from salespipe.watcher import watch
+    from announcer.watcher import watch
 
     watch(settings, interval=args.interval, once=args.once, topic=args.topic)
     return 0
@@ -97,7 +93,7 @@ def _since(text: str) -> dt.datetime:
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
-    from salespipe.announce import replay
+    from announcer.announce import replay
 
     if args.key and (args.all or args.prefix or args.since):
         print("salespipe replay: error: --key cannot be combined with --all, --prefix or --since",
@@ -119,7 +115,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    from loader.check import check_file, exit_code, render_json, render_text
+    from cli.check import check_file, exit_code, render_json, render_text
 
     reports = []
     for name in args.files:
@@ -145,13 +141,13 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
-    from salespipe.dbt_docs import serve_docs
+    from cli.docs import serve_docs
 
     return serve_docs(settings, port=args.port, host=args.host, wait=args.wait_for_marts)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from salespipe.run import run_all
+    from cli.run import run_all
 
     return run_all(settings, every=args.every, rows=args.rows, port=args.port)
 

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from salespipe.services.process import (
+from cli.local.process import (
     ServiceError,
     free_port,
     pid_alive,
@@ -56,7 +56,7 @@ def _resolve_jars(libs: Path) -> None:
             "Kafka jars are resolved with Maven: install it (apt-get install maven)"
             " or set BOOTSTRAP_SERVERS to an existing broker"
         )
-    pom = resources.files("salespipe.services") / "kafka-pom.xml"
+    pom = resources.files("cli.local") / "kafka-pom.xml"
     tmp = libs.with_name("libs.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     with resources.as_file(pom) as pom_path:

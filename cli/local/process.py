@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from salespipe.errors import UserError
 from salespipe.settings import SERVICES_FILE, read_services_state, state_dir
 
 
-class ServiceError(RuntimeError):
+class ServiceError(UserError):
     """A local service could not be started; the message is one line for the user."""
 
 

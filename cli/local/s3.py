@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from salespipe.services.process import ServiceError, free_port, pid_alive, port_open, spawn, wait_until
+from cli.local.process import ServiceError, free_port, pid_alive, port_open, spawn, wait_until
 
 
 def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from salespipe.services import manager
+from cli.local import manager
 from salespipe.settings import Settings
 
-log = logging.getLogger("salespipe.run")
+log = logging.getLogger("cli.run")
 
 HISTORY_DAYS = 7
 # Components stop within a second or two (the loader finishes or rolls back its file and

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from salespipe.services.process import ServiceError, free_port, pid_alive, port_open, wait_until
+from cli.local.process import ServiceError, free_port, pid_alive, port_open, wait_until
 from salespipe.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER
 
 _RUN_AS = "embedded_postgres"  # postgres refuses to run as root

@@ -16,7 +16,7 @@ from salespipe.contract import PROCESSED_PREFIX, REJECTED_PREFIX
 from salespipe.s3 import announced_etag, archived_candidates
 from salespipe.settings import INCOMING_PREFIX, TOPIC_FILES, Settings
 
-log = logging.getLogger("salespipe.announce")
+log = logging.getLogger("announcer.announce")
 
 
 class AnnounceInterrupted(RuntimeError):
@@ -54,8 +54,6 @@ class Announcer:
         self._errors: list[str] = []
 
     def publish(self, obj: S3Object) -> None:
-        from loader.events import make_event
-
         value = json.dumps(make_event(self.bucket, obj.key, obj.size, obj.etag)).encode()
         self._producer.produce(self.topic, key=obj.key.encode(), value=value,
                                on_delivery=self._delivered)
@@ -156,3 +154,22 @@ def replay(settings: Settings, *, key: str | None = None, all_objects: bool = Fa
     announcer.flush()
     log.info("event=replayed objects=%d topic=%s", len(items), topic)
     return items
+
+
+def make_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
+    """The AWS S3 event-notification shape the watcher and `replay` publish."""
+    from urllib.parse import quote_plus
+
+    return {
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                "object": {"key": quote_plus(key, safe="/"), "size": size,
+                           "eTag": etag.strip('"')},
+            },
+        }]
+    }

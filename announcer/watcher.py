@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from announcer.announce import Announcer, S3Object
 from salespipe import s3
-from salespipe.announce import Announcer, S3Object
 from salespipe.retry import Backoff
 from salespipe.settings import INCOMING_PREFIX, TOPIC_FILES, Settings, state_dir
 
@@ -166,7 +166,7 @@ def _watch(settings: Settings, interval: float, once: bool, stop: threading.Even
            state_path: Path | None) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from salespipe.announce import AnnounceInterrupted
+    from announcer.announce import AnnounceInterrupted
     from salespipe.kafka import KafkaUnavailable
 
     client = s3.client(settings)

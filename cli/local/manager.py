@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from salespipe.services import kafka as kafka_service
-from salespipe.services import postgres as pg_service
-from salespipe.services import s3 as s3_service
-from salespipe.services.process import ServiceError, StateFile, pid_alive, port_open, stop_pid
+from cli.local import kafka as kafka_service
+from cli.local import postgres as pg_service
+from cli.local import s3 as s3_service
+from cli.local.process import ServiceError, StateFile, pid_alive, port_open, stop_pid
 from salespipe.settings import Settings, state_dir
 
 

@@ -12,7 +12,7 @@
         {%- set pending -%}
             select changes.{{ column }}
             from {{ changes }} as changes
-            where changes.batch_at > {{ batch_watermark() }}
+            where changes.batch_id > {{ batch_watermark() }}
                 and changes.{{ column }} is not null
         {%- endset -%}
         delete from {{ this }}

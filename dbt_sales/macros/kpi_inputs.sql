@@ -8,7 +8,7 @@
     select * from {{ ref('fct_sales') }}
     {%- if is_incremental() %}
     where sale_date in {{ date_list(
-        'select sale_date from ' ~ changes ~ ' where batch_at > ' ~ batch_watermark()
+        'select sale_date from ' ~ changes ~ ' where batch_id > ' ~ batch_watermark()
         ~ ' and sale_date is not null', changes) }}
     {%- endif %}
 {%- endmacro %}
@@ -16,7 +16,7 @@
 
 {#- The stamp a kpi_* mart writes: the batch fct_sales has consumed (never ahead of it). -#}
 {% macro fct_sales_watermark() -%}
-    select max(_batch_at) as batch_at from {{ ref('fct_sales') }}
+    select max(_batch_id) as batch_id from {{ ref('fct_sales') }}
 {%- endmacro %}
 
 

@@ -8,7 +8,7 @@
     {%- else -%}
         {{ date_list(
             "select distinct sale_date from " ~ ref('fct_sales')
-            ~ " where _batch_at = " ~ latest_batch(ref('fct_sales')),
+            ~ " where _batch_id = " ~ latest_batch(ref('fct_sales')),
             ref('fct_sales')) }}
     {%- endif -%}
 {%- endmacro %}

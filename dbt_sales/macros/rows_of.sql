@@ -38,7 +38,7 @@
         from {{ ref('int_file_batches') }} as batches
         inner join {{ ref('stg_raw__files') }} as files
             on files.file_id = batches.file_id
-        where batches.batch_at > {{ watermark }}
+        where batches.batch_id > {{ watermark }}
     {%- endset -%}
     {%- set row = run_query(sql).rows[0] -%}
     {%- set pending, history = row[0] | int, row[1] | int -%}

@@ -129,7 +129,7 @@ def run_dbt(settings: Any, *args: str, target: Path) -> subprocess.CompletedProc
 
 
 def read_mart(conn: psycopg.Connection, name: str, key: Iterable[str],
-              drop: Iterable[str] = ("_batch_at",)) -> dict[tuple[Any, ...], dict[str, Any]]:
+              drop: Iterable[str] = ("_batch_id",)) -> dict[tuple[Any, ...], dict[str, Any]]:
     """A mart as {grain: row} (row without the bookkeeping columns)."""
     cur = conn.execute(f"select * from marts.{name}")  # noqa: S608 - test-chosen constant
     names = [d.name for d in cur.description or []]

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 UTC = dt.UTC
 FCT_KEY = ("sale_id",)
-FCT_BOOKKEEPING = ("_batch_at", "_loaded_at", "_file_id", "_row_number")
+FCT_BOOKKEEPING = ("_batch_id", "_loaded_at", "_file_id", "_row_number")
 
 
 def at(day: int, hour: int) -> dt.datetime:

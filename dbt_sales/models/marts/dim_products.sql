@@ -16,7 +16,7 @@ with
 new_sales as (
 
     select * from {{ ref('fct_sales') }}
-    where _batch_at > {{ batch_watermark() }}
+    where _batch_id > {{ batch_watermark() }}
 
 ),
 
@@ -26,7 +26,7 @@ ranked as (
         product_id,
         product_name,
         product_category,
-        _batch_at,
+        _batch_id,
         row_number() over (
             partition by product_id
             order by sale_date desc, sale_id desc
@@ -41,7 +41,7 @@ final as (
         product_id,
         product_name,
         product_category,
-        _batch_at
+        _batch_id
     from ranked
     where recency_rank = 1
 

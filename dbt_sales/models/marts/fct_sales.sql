@@ -2,7 +2,7 @@
     restatement wins (same resolution as stg_raw__sales, shared macro).
 
     Incremental without reading history: the pre-hook deletes every sale_id of the change-log
-    batches newer than this table's newest `_batch_at`; the body re-resolves exactly those
+    batches newer than this table's newest `_batch_id`; the body re-resolves exactly those
     sale_ids from raw (index lookups; one hash join for a backfill, see join_sale_rows) and
     appends the winners. A sale_id with no current row
     left stays deleted. A full refresh builds from stg_raw__sales and gives the same rows. -#}
@@ -22,7 +22,7 @@
         post_hook=[
             "{{ analyze_if_grown() }}",
             "{{ create_index(['sale_date']) }}",
-            "{{ create_index(['_batch_at']) }}",
+            "{{ create_index(['_batch_id']) }}",
         ],
     )
 }}
@@ -34,7 +34,7 @@ with
 pending_changes as (
 
     select * from {{ ref('int_sales__changes') }}
-    where batch_at > {{ batch_watermark() }}
+    where batch_id > {{ batch_watermark() }}
 
 ),
 
@@ -57,7 +57,7 @@ affected_sale_ids as (
 
 batch as materialized (
 
-    select max(batch_at) as batch_at
+    select max(batch_id) as batch_id
     from pending_changes
 
 ),
@@ -99,10 +99,12 @@ sales as (
 
 ),
 
-{#- Everything current is in: later change-log batches start after this build began. #}
+{#- Everything current is in: rows committed after int_file_batches ran are in its next
+    batch and are simply resolved again then. #}
 batch as (
 
-    select {{ run_started_at_literal() }} as batch_at
+    select max(batch_id) as batch_id
+    from {{ ref('int_file_batches') }}
 
 ),
 
@@ -140,7 +142,7 @@ final as (
         sales._row_number,
         sales._source_key,
         sales._loaded_at,
-        batch.batch_at as _batch_at
+        batch.batch_id as _batch_id
 
     from sales
     cross join batch

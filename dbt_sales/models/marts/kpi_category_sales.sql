@@ -35,7 +35,7 @@ final as (
         cast(with_share.units_sold as bigint) as units_sold,
         cast(with_share.transactions as bigint) as transactions,
         cast(round(with_share.share_raw, 4) as numeric(7, 4)) as share_of_day,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from with_share
     cross join fct_watermark
 

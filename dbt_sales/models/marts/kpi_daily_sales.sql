@@ -29,7 +29,7 @@ final as (
         cast(daily.units_sold as bigint) as units_sold,
         cast(daily.gross_profit as numeric(14, 2)) as gross_profit,
         cast(daily.canceled_sales as bigint) as canceled_sales,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from daily
     cross join fct_watermark
 

@@ -37,7 +37,7 @@ final as (
         cast(ranked.total_sales as numeric(14, 2)) as total_sales,
         cast(ranked.units_sold as bigint) as units_sold,
         cast(ranked.units_rank as integer) as units_rank,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from ranked
     cross join fct_watermark
 

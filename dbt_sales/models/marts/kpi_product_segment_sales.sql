@@ -31,7 +31,7 @@ final as (
         by_product_segment.product_category,
         cast(by_product_segment.total_sales as numeric(14, 2)) as total_sales,
         cast(by_product_segment.units_sold as bigint) as units_sold,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from by_product_segment
     cross join fct_watermark
 

@@ -31,7 +31,7 @@ final as (
         cast(by_segment.transactions as bigint) as transactions,
         cast(by_segment.units_sold as bigint) as units_sold,
         cast(by_segment.gross_profit as numeric(14, 2)) as gross_profit,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from by_segment
     cross join fct_watermark
 

@@ -9,6 +9,10 @@ Destinations:
   never overwritten: the upload becomes `incoming/sales_<date>_<HHMMSS>.csv` (UTC time of
   the upload), then `..._<HHMMSS>_2.csv` and so on, so every run announces a new object.
 
+Styles: `project` (default) is this project's own generator (`generator.core`: a fixed
+catalogue, fast, `--rows` default 1000); `upstream` writes files shaped like the original
+project's generator (`generator.upstream`: ids drawn per row, 50-100 rows unless `--rows`).
+
 One line per file is printed on stdout: `<path or s3://bucket/key> rows=<n> bytes=<n>`.
 """
 
@@ -22,14 +26,24 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from generator import core
+from generator import core, upstream
 from salespipe.settings import INCOMING_PREFIX, Settings
 
 log = logging.getLogger(__name__)
 
 
+DEFAULT_ROWS = 1000  # per day, project style
+
+
 class GenerateError(ValueError):
     """Options that cannot be honoured; shown to the user as one line."""
+
+
+def rows_for(style: str, rows: int | None, day: dt.date, seed: int) -> int:
+    """Rows of one day's file: `--rows` when given, else the style's default."""
+    if rows is not None:
+        return rows
+    return upstream.default_rows(day, seed) if style == "upstream" else DEFAULT_ROWS
 
 
 def file_name(day: dt.date) -> str:
@@ -72,8 +86,11 @@ class Progress:
         self.stream.flush()
 
 
-def _write(stream: BinaryIO, day: dt.date, rows: int, seed: int, label: str) -> int:
-    return core.write_csv(stream, day, rows, seed, on_progress=Progress(label, rows))
+def _write(
+    stream: BinaryIO, style: str, day: dt.date, rows: int, seed: int, label: str
+) -> int:
+    writer = upstream.write_csv if style == "upstream" else core.write_csv
+    return writer(stream, day, rows, seed, on_progress=Progress(label, rows))
 
 
 def _object_exists(s3: Any, bucket: str, key: str) -> bool:
@@ -104,7 +121,9 @@ def upload_key(
     return key
 
 
-def _upload(settings: Settings, days: list[dt.date], rows: int, seed: int, seeded: bool) -> None:
+def _upload(
+    settings: Settings, style: str, days: list[dt.date], rows: int | None, seed: int, seeded: bool
+) -> None:
     from salespipe import s3 as s3_client
 
     s3 = s3_client.client(settings)
@@ -112,42 +131,49 @@ def _upload(settings: Settings, days: list[dt.date], rows: int, seed: int, seede
     for day in days:
         # A temporary file, not memory: millions of rows are hundreds of MB, and
         # upload_fileobj then sends them as a multipart upload.
+        n = rows_for(style, rows, day, seed)
         with tempfile.TemporaryFile() as tmp:
-            size = _write(tmp, day, rows, seed, file_name(day))
+            size = _write(tmp, style, day, n, seed, file_name(day))
             tmp.seek(0)
             key = upload_key(s3, bucket, day, seeded=seeded)
             s3.upload_fileobj(tmp, bucket, key, ExtraArgs={"ContentType": "text/csv"})
-        log.info("uploaded bucket=%s key=%s rows=%d bytes=%d", bucket, key, rows, size)
-        print(f"s3://{bucket}/{key} rows={rows} bytes={size}")
+        log.info("uploaded bucket=%s key=%s rows=%d bytes=%d", bucket, key, n, size)
+        print(f"s3://{bucket}/{key} rows={n} bytes={size}")
 
 
-def _save(out: Path | None, days: list[dt.date], rows: int, seed: int) -> None:
+def _save(
+    out: Path | None, style: str, days: list[dt.date], rows: int | None, seed: int
+) -> None:
     for day, path in zip(days, local_paths(out, days), strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
+        n = rows_for(style, rows, day, seed)
         with path.open("wb") as fh:
-            size = _write(fh, day, rows, seed, path.name)
-        print(f"{path} rows={rows} bytes={size}")
+            size = _write(fh, style, day, n, seed, path.name)
+        print(f"{path} rows={n} bytes={size}")
 
 
 def run_generate(args: argparse.Namespace, settings: Settings) -> int:
     """Entry point of `salespipe generate` (options in `salespipe.cli.build_parser`)."""
     try:
-        if args.rows < 1 or args.days < 1:
+        # Namespaces built outside the CLI parser (scripts, older callers) may lack --style.
+        style = getattr(args, "style", "project")
+        if (args.rows is not None and args.rows < 1) or args.days < 1:
             raise GenerateError("--rows and --days must be at least 1")
         days = days_ending(args.date or dt.date.today(), args.days)
         seed = args.seed if args.seed is not None else core.new_seed()
         log.info(
-            "generate days=%d rows=%d seed=%d first=%s last=%s",
+            "generate style=%s days=%d rows=%s seed=%d first=%s last=%s",
+            style,
             len(days),
-            args.rows,
+            "default" if args.rows is None else args.rows,
             seed,
             days[0],
             days[-1],
         )
         if args.upload:
-            _upload(settings, days, args.rows, seed, seeded=args.seed is not None)
+            _upload(settings, style, days, args.rows, seed, seeded=args.seed is not None)
         else:
-            _save(args.out, days, args.rows, seed)
+            _save(args.out, style, days, args.rows, seed)
     except (GenerateError, OSError) as exc:
         print(f"salespipe generate: error: {exc}", file=sys.stderr)
         return 2

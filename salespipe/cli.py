@@ -117,8 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--date", type=dt.date.fromisoformat, default=None,
                    help="sale date (YYYY-MM-DD), default today")
     s.add_argument("--days", type=int, default=1, help="number of consecutive days ending at --date")
-    s.add_argument("--rows", type=int, default=1000, help="rows per day")
+    s.add_argument("--rows", type=int, default=None,
+                   help="rows per day (default: 1000; upstream style: 50-100)")
     s.add_argument("--seed", type=int, default=None, help="same seed, same bytes")
+    s.add_argument("--style", choices=["project", "upstream"], default="project",
+                   help="project: this project's files; upstream: the original project's shape")
     dest = s.add_mutually_exclusive_group()
     dest.add_argument("--out", type=Path, default=None, help="file (one day) or directory")
     dest.add_argument("--upload", action="store_true", help="upload to incoming/ in the bucket")

@@ -5,8 +5,12 @@ mismatched_rows as (
 
     {{ reconcile_with_fct_sales(
         'kpi_product_sales',
-        keys=['product_id'],
-        measures={'total_sales': 'sum(total_value)', 'units_sold': 'sum(quantity_sold)'},
+        keys=['product_name'],
+        measures={
+            'total_sales': 'sum(total_value)',
+            'units_sold': 'sum(quantity_sold)',
+            'product_id_count': 'count(distinct product_id)',
+        },
     ) }}
 
 ),
@@ -15,7 +19,7 @@ bad_ranks as (
 
     select
         sale_date,
-        cast(null as text) as product_id,
+        cast(null as text) as product_name,
         'units_rank' as problem
     from {{ ref('kpi_product_sales') }}
     where sale_date in {{ reconcile_days() }}

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,7 +31,7 @@ DBT = Path(sys.executable).parent / "dbt"
 CENT = Decimal("0.01")
 
 __all__ = ["RawFile", "LoadedFile", "insert_raw", "run_dbt", "expected_marts", "read_mart",
-           "sale", "resolve_sales"]
+           "sale", "resolve_sales", "product_identity", "product_name"]
 
 
 @dataclass
@@ -164,12 +165,40 @@ def resolve_sales(files: list[LoadedFile]) -> dict[str, dict[str, str]]:
     return {sid: row for sid, (_, row) in winners.items()}
 
 
+def product_name(row: dict[str, str]) -> str:
+    """The product identity rule: whitespace runs collapsed to one space, ends trimmed."""
+    return re.sub(r"[ \t\r\n\f\v]+", " ", row["product_name"]).strip(" ")
+
+
+def product_attributes(rows: list[dict[str, str]]) -> dict[str, Any]:
+    """A product group's id attributes and its most frequent category (ties: the first in
+    code-point order, which is Python's string order)."""
+    categories = Counter(r["product_category"] for r in rows)
+    top = max(categories.values())
+    return {"product_id": min(r["product_id"] for r in rows),
+            "product_id_count": len({r["product_id"] for r in rows}),
+            "product_category": min(c for c, n in categories.items() if n == top)}
+
+
+def product_identity(files: list[LoadedFile]) -> dict[str, int]:
+    """dq_product_identity computed from the resolved sales (canceled included)."""
+    pairs = {(r["product_id"], product_name(r)) for r in resolve_sales(files).values()}
+    names: dict[str, set[str]] = defaultdict(set)
+    ids: dict[str, set[str]] = defaultdict(set)
+    for pid, name in pairs:
+        names[pid].add(name)
+        ids[name].add(pid)
+    return {"product_names": len(ids), "product_ids": len(names),
+            "ids_with_several_names": sum(len(v) > 1 for v in names.values()),
+            "names_with_several_ids": sum(len(v) > 1 for v in ids.values())}
+
+
 def _money(v: Decimal) -> Decimal:
     return v.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
-    """Every kpi_* mart computed in Python from the test's own rows."""
+    """Every kpi_* mart, and dq_product_identity, computed in Python from the test's rows."""
     sales = list(resolve_sales(files).values())
     counted = [s for s in sales if s["payment_status"] != "Canceled"]
 
@@ -188,7 +217,8 @@ def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], d
     def group(rows: list[dict[str, str]], *cols: str) -> dict[tuple[Any, ...], list[dict[str, str]]]:
         out: dict[tuple[Any, ...], list[dict[str, str]]] = defaultdict(list)
         for r in rows:
-            out[(day(r), *(r[c] for c in cols))].append(r)
+            keys = (product_name(r) if c == "product_name" else r[c] for c in cols)
+            out[(day(r), *keys)].append(r)
         return out
 
     daily = {}
@@ -214,12 +244,10 @@ def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], d
         }
 
     product = {}
-    for (d, pid), rows in group(counted, "product_id").items():
+    for (d, name), rows in group(counted, "product_name").items():
         a = agg(rows)
-        product[(d, pid)] = {"sale_date": d, "product_id": pid,
-                             "product_name": max(r["product_name"] for r in rows),
-                             "product_category": max(r["product_category"] for r in rows),
-                             "total_sales": a["total_sales"], "units_sold": a["units_sold"]}
+        product[(d, name)] = {"sale_date": d, "product_name": name, **product_attributes(rows),
+                              "total_sales": a["total_sales"], "units_sold": a["units_sold"]}
     for d in {k[0] for k in product}:
         units = sorted({v["units_sold"] for k, v in product.items() if k[0] == d}, reverse=True)
         for k, v in product.items():
@@ -233,14 +261,13 @@ def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], d
                                       "product_category": cat, **agg(rows)}
 
     product_segment = {}
-    for (d, reg, ch, pid), rows in group(counted, "sales_region", "sales_channel",
-                                         "product_id").items():
+    for (d, reg, ch, name), rows in group(counted, "sales_region", "sales_channel",
+                                          "product_name").items():
         a = agg(rows)
-        product_segment[(d, reg, ch, pid)] = {
-            "sale_date": d, "sales_region": reg, "sales_channel": ch, "product_id": pid,
-            "product_name": max(r["product_name"] for r in rows),
-            "product_category": max(r["product_category"] for r in rows),
-            "total_sales": a["total_sales"], "units_sold": a["units_sold"]}
+        product_segment[(d, reg, ch, name)] = {
+            "sale_date": d, "sales_region": reg, "sales_channel": ch, "product_name": name,
+            **product_attributes(rows), "total_sales": a["total_sales"],
+            "units_sold": a["units_sold"]}
 
     trend = {}
     if daily:
@@ -259,14 +286,16 @@ def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], d
         "kpi_segment_sales": segment,
         "kpi_product_segment_sales": product_segment,
         "kpi_sales_trend": trend,
+        "dq_product_identity": {(): product_identity(files)},
     }
 
 
 MART_KEYS: dict[str, tuple[str, ...]] = {
     "kpi_daily_sales": ("sale_date",),
     "kpi_category_sales": ("sale_date", "product_category"),
-    "kpi_product_sales": ("sale_date", "product_id"),
+    "kpi_product_sales": ("sale_date", "product_name"),
     "kpi_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_category"),
-    "kpi_product_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_id"),
+    "kpi_product_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_name"),
     "kpi_sales_trend": ("sale_date",),
+    "dq_product_identity": (),
 }

@@ -99,6 +99,11 @@ STORE_C = RawFile(
              **STORE_NORTE),
         sale("S008", day="2026-03-01", qty=7, price="45.50", discount="15", unit_cost="20.00",
              **CHAIR),
+        # the same book as P-002 under another id and spacing; the chair's id on a lamp
+        sale("S010", day="2026-03-01", qty=2, price="19.99", discount="0", unit_cost="12.00",
+             product_id="P-102", product_name=" Clean\t Code ", product_category="Books"),
+        sale("S011", day="2026-03-02", qty=1, price="30.00", discount="0", unit_cost="10.00",
+             product_id="P-003", product_name="Desk Lamp", product_category="Furniture"),
     ],
 )
 LATE = RawFile(key="incoming/2026-03-04/late.csv", etag="etag-l1", modified_at=at(4, 8),
@@ -226,10 +231,32 @@ def test_incremental_build_applies_new_version_and_restatements(scenario):
     # S005 lived only in the superseded version of store-a: gone. S004 was dropped from
     # store-a v2 but store-b (current) still has it. S006 restated as canceled.
     assert sorted(k[0] for k in snap.fct) == ["S001", "S002", "S003", "S004", "S006", "S007",
-                                             "S008"]
+                                             "S008", "S010", "S011"]
     assert sorted(resolve_sales(snap.files)) == sorted(k[0] for k in snap.fct)
     assert snap.fct[("S001",)]["quantity_sold"] == 3
     assert snap.fct[("S006",)]["is_canceled"] is True
+
+
+def test_product_kpis_group_by_normalized_name_with_ids_as_attributes(scenario):
+    before = scenario.first.marts["kpi_product_sales"]
+    assert before[(dt.date(2026, 3, 1), "Clean Code")]["product_id_count"] == 1
+    after = scenario.incremental.marts["kpi_product_sales"][(dt.date(2026, 3, 1), "Clean Code")]
+    # S003 (P-002, 3 x 19.99 - 5 %) and S010 (P-102, " Clean\t Code ", 2 x 19.99)
+    assert (after["product_id"], after["product_id_count"], after["product_category"]) == (
+        "P-002", 2, "Books")
+    assert (after["units_sold"], after["total_sales"]) == (5, Decimal("96.95"))
+    assert [k for k in scenario.incremental.marts["kpi_product_sales"]
+            if "Clean" in k[1]] == [(dt.date(2026, 3, 1), "Clean Code")]
+
+
+def test_dq_product_identity_counts_ids_with_several_names_and_names_with_several_ids(scenario):
+    assert scenario.first.marts["dq_product_identity"] == {(): {
+        "product_names": 3, "product_ids": 3, "ids_with_several_names": 0,
+        "names_with_several_ids": 0}}
+    # P-003 is Office Chair and Desk Lamp; Clean Code is P-002 and P-102
+    assert scenario.incremental.marts["dq_product_identity"] == {(): {
+        "product_names": 4, "product_ids": 4, "ids_with_several_names": 1,
+        "names_with_several_ids": 1}}
 
 
 def test_incremental_build_took_the_strategy_under_test(scenario):

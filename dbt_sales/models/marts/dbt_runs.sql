@@ -11,6 +11,7 @@
 -- depends_on: {{ ref('kpi_product_segment_sales') }}
 -- depends_on: {{ ref('dq_files') }}
 -- depends_on: {{ ref('dq_rejected_rows') }}
+-- depends_on: {{ ref('dq_product_identity') }}
 
 {{
     config(

@@ -1,3 +1,6 @@
+{#- Grain: sale_date x product_name (see the product_identity doc block): a product is what
+    managers call it, so ids and categories, which some files draw per row, are attributes. -#}
+
 {{ kpi_incremental_config() }}
 
 with
@@ -8,13 +11,19 @@ by_product as (
 
     select
         sale_date,
-        product_id,
-        max(product_name) as product_name,
-        max(product_category) as product_category,
+        product_name,
+        min(product_id collate "C") as product_id,
+        count(distinct product_id) as product_id_count,
         sum(total_value) as total_sales,
         sum(quantity_sold) as units_sold
     from counted_sales
-    group by sale_date, product_id
+    group by sale_date, product_name
+
+),
+
+categories as (
+
+    {{ most_frequent('counted_sales', ['sale_date', 'product_name'], 'product_category') }}
 
 ),
 
@@ -31,14 +40,18 @@ final as (
 
     select
         ranked.sale_date,
-        ranked.product_id,
         ranked.product_name,
-        ranked.product_category,
+        ranked.product_id,
+        cast(ranked.product_id_count as integer) as product_id_count,
+        categories.product_category,
         cast(ranked.total_sales as numeric(14, 2)) as total_sales,
         cast(ranked.units_sold as bigint) as units_sold,
         cast(ranked.units_rank as integer) as units_rank,
         fct_watermark.batch_id as _batch_id
     from ranked
+    inner join categories
+        on categories.sale_date = ranked.sale_date
+        and categories.product_name = ranked.product_name
     cross join fct_watermark
 
 )

@@ -1,3 +1,5 @@
+{#- Grain: sale_date x region x channel x product_name; products as in kpi_product_sales. -#}
+
 {{ kpi_incremental_config() }}
 
 with
@@ -10,13 +12,23 @@ by_product_segment as (
         sale_date,
         sales_region,
         sales_channel,
-        product_id,
-        max(product_name) as product_name,
-        max(product_category) as product_category,
+        product_name,
+        min(product_id collate "C") as product_id,
+        count(distinct product_id) as product_id_count,
         sum(total_value) as total_sales,
         sum(quantity_sold) as units_sold
     from counted_sales
-    group by sale_date, sales_region, sales_channel, product_id
+    group by sale_date, sales_region, sales_channel, product_name
+
+),
+
+categories as (
+
+    {{ most_frequent(
+        'counted_sales',
+        ['sale_date', 'sales_region', 'sales_channel', 'product_name'],
+        'product_category',
+    ) }}
 
 ),
 
@@ -26,13 +38,19 @@ final as (
         by_product_segment.sale_date,
         by_product_segment.sales_region,
         by_product_segment.sales_channel,
-        by_product_segment.product_id,
         by_product_segment.product_name,
-        by_product_segment.product_category,
+        by_product_segment.product_id,
+        cast(by_product_segment.product_id_count as integer) as product_id_count,
+        categories.product_category,
         cast(by_product_segment.total_sales as numeric(14, 2)) as total_sales,
         cast(by_product_segment.units_sold as bigint) as units_sold,
         fct_watermark.batch_id as _batch_id
     from by_product_segment
+    inner join categories
+        on categories.sale_date = by_product_segment.sale_date
+        and categories.sales_region = by_product_segment.sales_region
+        and categories.sales_channel = by_product_segment.sales_channel
+        and categories.product_name = by_product_segment.product_name
     cross join fct_watermark
 
 )

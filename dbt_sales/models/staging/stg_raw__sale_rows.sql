@@ -16,7 +16,7 @@ renamed as (
         sale_id,
         sale_date,
         product_id,
-        product_name,
+        {{ normalize_product_name('product_name') }} as product_name,
         product_category,
         quantity_sold,
         cast(unit_price as numeric(14, 2)) as unit_price,

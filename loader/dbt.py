@@ -49,7 +49,10 @@ def dbt_command(settings: Settings, *args: str) -> list[str]:
     root = project_root()
     project = Path(settings.DBT_PROJECT_DIR) if settings.DBT_PROJECT_DIR else root / "dbt_sales"
     dbt = Path(sys.executable).parent / "dbt"
-    return [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(root)]
+    # The loader and the docs site work on the shared schemas (profiles.yml's `prod`); the
+    # profile's default target is an analyst's own `dev` schemas.
+    return [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(root),
+            "--target", "prod"]
 
 
 def _summary(output: str) -> str:

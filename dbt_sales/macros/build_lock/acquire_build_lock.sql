@@ -20,6 +20,7 @@
     {%- call statement('create_build_lock', auto_begin=true) -%}
         {{ build_lock_role() }}
         select pg_advisory_xact_lock({{ build_lock_key() }});
+        create schema if not exists {{ adapter.quote(lock.schema) }};
         create table if not exists {{ lock }} (
             lock_name text primary key,
             holder text,

@@ -3,7 +3,9 @@
 dbt keeps global state per process (FIELD_NOTES), so the loader never invokes it in its own
 process: builds run either in a fresh `dbt` subprocess or, in a long-running loader, in a
 warm worker process (`DbtWorker`, see loader/dbt_worker.py) that saves dbt's start-up on
-every batch. A PostgreSQL advisory lock serializes builds across loader replicas.
+every batch. A PostgreSQL advisory lock serializes builds across loader replicas; inside
+dbt, every build, the loader's and analysts' alike, also holds the project's build lock
+(dbt_sales/macros/build_lock/), so a build started by hand waits instead of colliding.
 """
 
 from __future__ import annotations

@@ -112,6 +112,9 @@ def test_analyst_and_loader_builds_during_a_stream_all_succeed_with_exact_marts(
         except BaseException as exc:  # noqa: BLE001 - re-raised by the test below
             errors.append(exc)
 
+    # As in the pipeline, where a loader that starts builds first: the shared schemas exist
+    # before anyone builds beside anyone else.
+    assert run_build(transform).success
     threads = [threading.Thread(target=guarded, args=(feed,)),
                threading.Thread(target=guarded, args=(loader,)),
                *(threading.Thread(target=guarded, args=(analyst, n)) for n in (1, 2))]

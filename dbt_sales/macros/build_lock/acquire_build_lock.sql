@@ -71,6 +71,7 @@
         {{ exceptions.raise_compiler_error("Gave up waiting for the dbt build lock of "
             ~ lock.schema ~ " after " ~ timeout ~ " s") }}
     {%- endif -%}
+    {%- do refresh_relation_cache() -%}
     {%- if state.waited > 0 -%}
         {{ log("Took the dbt build lock of " ~ lock.schema ~ " after " ~ state.waited ~ " s", info=true) }}
     {%- endif -%}

@@ -7,11 +7,8 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        post_hook=[
-            "{{ analyze_if_grown() }}",
-            "{{ create_index(['file_id']) }}",
-            "{{ create_index(['batch_id']) }}",
-        ],
+        indexes=[{'columns': ['batch_id']}],
+        post_hook="{{ analyze_if_grown() }}",
     )
 }}
 

@@ -23,10 +23,8 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        post_hook=[
-            "{{ analyze_if_grown(0.02) }}",
-            "{{ create_index(['batch_id']) }}",
-        ],
+        indexes=[{'columns': ['batch_id']}],
+        post_hook="{{ analyze_if_grown(0.02) }}",
     )
 }}
 

@@ -18,12 +18,9 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_pending('sale_id') }}",
-        post_hook=[
-            "{{ analyze_if_grown() }}",
-            "{{ create_index(['sale_date']) }}",
-            "{{ create_index(['_batch_id']) }}",
-        ],
+        pre_hook="{{ delete_changed_sales() }}",
+        indexes=[{'columns': ['sale_date']}, {'columns': ['_batch_id']}],
+        post_hook="{{ analyze_if_grown() }}",
     )
 }}
 

@@ -230,7 +230,7 @@ def _add_file_and_build(b: Bench, day: dt.date, rows: int) -> float:
 
 # What one full page run of the dashboard executes (dashboard/data.py), unfiltered.
 PAGE_QUERIES = ("DAY_BOUNDS", "SEGMENTS", "FRESHNESS", "DAILY", "CATEGORIES", "TOP_PRODUCTS",
-                "REJECTED_BY_REASON", "PROBLEM_FILES")
+                "PRODUCT_IDENTITY", "REJECTED_BY_REASON", "PROBLEM_FILES")
 
 
 def bench_dashboard_queries(b: Bench, repeats: int = 5) -> dict[str, Any]:

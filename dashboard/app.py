@@ -306,6 +306,7 @@ def status_line(marts: Marts, lang: str) -> None:
 
 def quality_section(marts: Marts, lang: str) -> None:
     st.subheader(t("data_quality", lang))
+    product_identity_panel(marts, lang)
     try:
         rejects = marts.rejected_by_reason()
         files = marts.problem_files()
@@ -331,6 +332,24 @@ def quality_section(marts: Marts, lang: str) -> None:
         }), hide_index=True, width="stretch",
             column_config={t("reason", lang): st.column_config.TextColumn(width="large")})
         download(files, "problem_files", None, lang)
+
+
+def product_identity_panel(marts: Marts, lang: str) -> None:
+    """Ids and names that disagree: products are counted by name, so this shows how far the
+    sources' ids can be trusted without changing any KPI."""
+    try:
+        counts = marts.product_identity()
+    except MartsMissing:
+        st.caption(t("section_unavailable", lang))
+        return
+    first, second = st.columns(2)
+    first.metric(t("ids_with_several_names", lang),
+                 format_number(counts["ids_with_several_names"], lang), border=True)
+    second.metric(t("names_with_several_ids", lang),
+                  format_number(counts["names_with_several_ids"], lang), border=True)
+    st.caption(t("product_identity_caption", lang,
+                 names=format_number(counts["product_names"], lang),
+                 ids=format_number(counts["product_ids"], lang)))
 
 
 # --- entry -----------------------------------------------------------------------------------

@@ -190,6 +190,14 @@ def _rejected_by_reason(_engine: Engine, key: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _product_identity(_engine: Engine, key: str) -> dict[str, int]:
+    frame = _frame(_engine, queries.PRODUCT_IDENTITY)
+    if frame.empty:  # the mart always has its one row; an empty one means nothing to count
+        return dict.fromkeys(frame.columns, 0)
+    return {k: int(v) for k, v in frame.iloc[0].to_dict().items()}
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _problem_files(_engine: Engine, key: str) -> pd.DataFrame:
     return _frame(_engine, queries.PROBLEM_FILES, {"limit": PROBLEM_FILES_LIMIT})
 
@@ -233,3 +241,7 @@ class Marts:
 
     def problem_files(self) -> pd.DataFrame:
         return _problem_files(self.engine, self.key)
+
+    def product_identity(self) -> dict[str, int]:
+        """Counts of product ids with several names and names with several ids."""
+        return _product_identity(self.engine, self.key)

@@ -73,6 +73,10 @@ LABELS: dict[str, dict[str, str]] = {
         "rows_total": "Rows",
         "loaded_at": "Loaded at",
         "no_rejects": "No rejected rows or files.",
+        "ids_with_several_names": "Product ids with several names",
+        "names_with_several_ids": "Product names with several ids",
+        "product_identity_caption": "{names} product names, {ids} product ids. Products are "
+                                    "counted by name, so these do not change the figures above.",
         "download_csv": "Download CSV",
         "table": "Table",
         "last_file": "Last file loaded {ago}",
@@ -142,6 +146,11 @@ LABELS: dict[str, dict[str, str]] = {
         "rows_total": "Linhas",
         "loaded_at": "Carregado em",
         "no_rejects": "Nenhuma linha ou arquivo rejeitado.",
+        "ids_with_several_names": "Códigos de produto com vários nomes",
+        "names_with_several_ids": "Nomes de produto com vários códigos",
+        "product_identity_caption": "{names} nomes de produto, {ids} códigos de produto. Os "
+                                    "produtos são contados pelo nome; isto não altera os "
+                                    "números acima.",
         "download_csv": "Baixar CSV",
         "table": "Tabela",
         "last_file": "Último arquivo carregado {ago}",

@@ -147,28 +147,28 @@ select * from final order by sale_date, total_sales desc, product_category
 """
 
 # Top products by units over :start .. :day, with revenue and the units of the day and the day
-# before (the window is at least 7 days, so the day before is inside it).
+# before (the window is at least 7 days, so the day before is inside it). A product is its
+# name (the marts' product identity rule): ids may differ per row and per day, so they are not
+# grouped on; the category shown is the one most of its days carry.
 TOP_PRODUCTS = """
 select
-    product_id,
-    max(product_name) as product_name,
-    max(product_category) as product_category,
+    product_name,
+    mode() within group (order by product_category) as product_category,
     sum(units_sold) as units_sold,
     sum(total_sales) as total_sales,
     coalesce(sum(units_sold) filter (where sale_date = :day), 0) as units_day,
     coalesce(sum(units_sold) filter (where sale_date = :prev_day), 0) as units_prev_day
 from marts.kpi_product_sales
 where sale_date between :start and :day
-group by product_id
+group by product_name
 order by units_sold desc, total_sales desc, product_name
 limit :limit
 """
 
 TOP_PRODUCTS_SEGMENT = """
 select
-    product_id,
-    max(product_name) as product_name,
-    max(product_category) as product_category,
+    product_name,
+    mode() within group (order by product_category) as product_category,
     sum(units_sold) as units_sold,
     sum(total_sales) as total_sales,
     coalesce(sum(units_sold) filter (where sale_date = :day), 0) as units_day,
@@ -177,7 +177,7 @@ from marts.kpi_product_segment_sales
 where sale_date between :start and :day
     and (cast(:regions as text[]) is null or sales_region = any(cast(:regions as text[])))
     and (cast(:channels as text[]) is null or sales_channel = any(cast(:channels as text[])))
-group by product_id
+group by product_name
 order by units_sold desc, total_sales desc, product_name
 limit :limit
 """
@@ -206,4 +206,14 @@ from marts.dq_files
 where status <> 'loaded' or rows_rejected > 0
 order by loaded_at desc, file_id desc
 limit :limit
+"""
+
+# One row: product ids with several names, product names with several ids (all current sales).
+PRODUCT_IDENTITY = """
+select
+    product_names,
+    product_ids,
+    ids_with_several_names,
+    names_with_several_ids
+from marts.dq_product_identity
 """

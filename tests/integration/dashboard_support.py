@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,9 +30,9 @@ create table marts.kpi_category_sales (
     sale_date date, product_category text, total_sales numeric(14,2), units_sold bigint,
     transactions bigint, share_of_day numeric(7,4), primary key (sale_date, product_category));
 create table marts.kpi_product_sales (
-    sale_date date, product_id text, product_name text, product_category text,
-    total_sales numeric(14,2), units_sold bigint, units_rank integer,
-    primary key (sale_date, product_id));
+    sale_date date, product_name text, product_id text, product_id_count integer,
+    product_category text, total_sales numeric(14,2), units_sold bigint, units_rank integer,
+    primary key (sale_date, product_name));
 create table marts.kpi_sales_trend (
     sale_date date primary key, total_sales numeric(14,2), transactions bigint,
     moving_avg_7d numeric(14,2));
@@ -41,9 +41,12 @@ create table marts.kpi_segment_sales (
     total_sales numeric(14,2), transactions bigint, units_sold bigint, gross_profit numeric(14,2),
     primary key (sale_date, sales_region, sales_channel, product_category));
 create table marts.kpi_product_segment_sales (
-    sale_date date, sales_region text, sales_channel text, product_id text, product_name text,
-    product_category text, total_sales numeric(14,2), units_sold bigint,
-    primary key (sale_date, sales_region, sales_channel, product_id));
+    sale_date date, sales_region text, sales_channel text, product_name text, product_id text,
+    product_id_count integer, product_category text, total_sales numeric(14,2),
+    units_sold bigint, primary key (sale_date, sales_region, sales_channel, product_name));
+create table marts.dq_product_identity (
+    product_names bigint not null, product_ids bigint not null,
+    ids_with_several_names bigint not null, names_with_several_ids bigint not null);
 create table marts.dq_rejected_rows (
     load_date date, source_key text, reason text, rejected_rows bigint,
     primary key (load_date, source_key, reason));
@@ -118,19 +121,32 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _product_attributes(group: Sequence[Sale]) -> tuple[str, int, str]:
+    """As the marts describe them: smallest id, distinct ids, most frequent category."""
+    categories = Counter(s.category for s in group)
+    top = max(categories.values())
+    return (min(s.product_id for s in group), len({s.product_id for s in group}),
+            min(c for c, n in categories.items() if n == top))
+
+
 def _mart_rows(sales: Sequence[Sale]) -> dict[str, list[tuple]]:
     daily: dict = defaultdict(lambda: [Decimal(0), 0, 0, Decimal(0)])
     category: dict = defaultdict(lambda: [Decimal(0), 0, 0])
     product: dict = defaultdict(lambda: [Decimal(0), 0])
     segment: dict = defaultdict(lambda: [Decimal(0), 0, 0, Decimal(0)])
-    names = {s.product_id: (s.product_name, s.category) for s in sales}
+    product_segment: dict = defaultdict(lambda: [Decimal(0), 0])
+    members: dict = defaultdict(list)
     for s in sales:
+        members[(s.sale_date, s.product_name)].append(s)
+        members[(s.sale_date, s.region, s.channel, s.product_name)].append(s)
         for acc, values in (
             (daily[s.sale_date], (s.total_sales, s.transactions, s.units, s.gross_profit)),
             (category[(s.sale_date, s.category)], (s.total_sales, s.units, s.transactions)),
-            (product[(s.sale_date, s.product_id)], (s.total_sales, s.units)),
+            (product[(s.sale_date, s.product_name)], (s.total_sales, s.units)),
             (segment[(s.sale_date, s.region, s.channel, s.category)],
              (s.total_sales, s.transactions, s.units, s.gross_profit)),
+            (product_segment[(s.sale_date, s.region, s.channel, s.product_name)],
+             (s.total_sales, s.units)),
         ):
             for i, v in enumerate(values):
                 acc[i] += v
@@ -141,10 +157,11 @@ def _mart_rows(sales: Sequence[Sale]) -> dict[str, list[tuple]]:
     for (day, cat), (total, units, tx) in sorted(category.items()):
         share = (total / daily[day][0]).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
         rows["kpi_category_sales"].append((day, cat, total, units, tx, share))
-    for (day, pid), (total, units) in sorted(product.items()):
+    for (day, name), (total, units) in sorted(product.items()):
         day_units = sorted({u for (d, _), (_, u) in product.items() if d == day}, reverse=True)
         rows["kpi_product_sales"].append(
-            (day, pid, *names[pid], total, units, day_units.index(units) + 1))
+            (day, name, *_product_attributes(members[(day, name)]), total, units,
+             day_units.index(units) + 1))
     first, last = min(daily), max(daily)
     for offset in range((last - first).days + 1):
         day = first + dt.timedelta(days=offset)
@@ -154,10 +171,15 @@ def _mart_rows(sales: Sequence[Sale]) -> dict[str, list[tuple]]:
         rows["kpi_sales_trend"].append((day, total, tx, _money(sum(week) / 7)))
     for key, (total, tx, units, profit) in sorted(segment.items()):
         rows["kpi_segment_sales"].append((*key, total, tx, units, profit))
-    for s in sorted(sales, key=lambda s: (s.sale_date, s.region, s.channel, s.product_id)):
+    for key, (total, units) in sorted(product_segment.items()):
         rows["kpi_product_segment_sales"].append(
-            (s.sale_date, s.region, s.channel, s.product_id, s.product_name, s.category,
-             s.total_sales, s.units))
+            (*key, *_product_attributes(members[key]), total, units))
+    pairs = {(s.product_id, s.product_name) for s in sales}
+    ids = Counter(pid for pid, _ in pairs)
+    names = Counter(name for _, name in pairs)
+    rows["dq_product_identity"].append(
+        (len(names), len(ids), sum(n > 1 for n in ids.values()),
+         sum(n > 1 for n in names.values())))
     return rows
 
 
@@ -178,6 +200,8 @@ def create_marts(settings: Settings, *, sales: Sequence[Sale] = (),
         if sales:
             for table, rows in _mart_rows(sales).items():
                 _insert(conn, table, rows)
+        else:  # what dbt builds before the first sale
+            _insert(conn, "dq_product_identity", [(0, 0, 0, 0)])
         _insert(conn, "dq_rejected_rows", rejected_rows)
         _insert(conn, "dq_files", files)
         conn.commit()

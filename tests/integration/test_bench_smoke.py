@@ -31,6 +31,6 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert figures["loader"]["speedup"] > 0 and figures["loader"]["peak_rss_mb"] > 0
     assert figures["freshness"]["one_by_one"]["n"] == 2
     assert figures["dbt_scale"]["large_sales"] == 6_000
-    assert figures["dbt_scale"]["dashboard"]["queries"] == 8
+    assert figures["dbt_scale"]["dashboard"]["queries"] == 9
     report = (tmp_path / "benchmarks.md").read_text()
     assert "Loader throughput vs naive baseline" in report and "Smoke run" in report

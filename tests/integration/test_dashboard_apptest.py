@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -195,8 +196,8 @@ def test_one_refresh_makes_few_queries(monkeypatch, dash_db):
         sqlalchemy.event.remove(sqlalchemy.Engine, "before_cursor_execute", count)
 
     # sidebar: bounds + segments; fragment: bounds is a cache hit, then freshness, daily,
-    # categories, products, rejected rows by reason, problem files.
-    assert len(statements) == 8, statements
+    # categories, products, product identity, rejected rows by reason, problem files.
+    assert len(statements) == 9, statements
     assert all("marts." in s for s in statements)
     assert not any("raw." in s or "staging." in s for s in statements)
 
@@ -258,3 +259,96 @@ def test_unreachable_database_shows_a_warning(monkeypatch, base_settings):
     at2 = run_app(monkeypatch, env, lang="pt-BR")
     assert [w.value for w in at2.warning] == [
         "Banco de dados inacessível, nova tentativa a cada 5 s."]
+
+
+# -- products are ranked by name (files that draw a new product id on every row) -------------
+#
+#   2026-02-01  Texas/Online Store  Nuts    PRD30003  4 units  40.00
+#               Texas/Online Store  Coffee  PRD50005 10 units 100.00
+#   2026-02-02  Texas/Online Store  Nuts    PRD10001  4 units  40.00
+#   2026-02-03  Texas/Online Store  Nuts    PRD20002  5 units  50.00
+#               Ohio/Marketplace    Soda    PRD10001  2 units   6.00
+#
+# By name over the window: Nuts 13 units (5 today, 4 the day before), Coffee 10, Soda 2. By id
+# Coffee's 10 would beat every Nuts fragment. Ids vs names: Nuts has 3 ids, PRD10001 is Nuts
+# and Soda: 3 names, 4 ids, 1 id with several names, 1 name with several ids.
+
+def _upstream_sale(day: str, region: str, channel: str, pid: str, name: str, category: str,
+                   units: int, total: str) -> support.Sale:
+    return support.Sale(dt.date.fromisoformat(day), region, channel, pid, name, category,
+                        Decimal(total), units, 1, Decimal("1.00"))
+
+
+UPSTREAM_ROWS = (
+    _upstream_sale("2026-02-01", "Texas", "Online Store", "PRD30003", "Nuts", "Snacks", 4, "40.00"),
+    _upstream_sale("2026-02-01", "Texas", "Online Store", "PRD50005", "Coffee", "Beverages", 10,
+                   "100.00"),
+    _upstream_sale("2026-02-02", "Texas", "Online Store", "PRD10001", "Nuts", "Beverages", 4,
+                   "40.00"),
+    _upstream_sale("2026-02-03", "Texas", "Online Store", "PRD20002", "Nuts", "Snacks", 5, "50.00"),
+    _upstream_sale("2026-02-03", "Ohio", "Marketplace", "PRD10001", "Soda", "Beverages", 2, "6.00"),
+)
+
+
+@pytest.fixture(scope="module")
+def upstream_db(base_settings):
+    settings = support.database(base_settings, "t_dash_upstream")
+    support.create_marts(settings, sales=UPSTREAM_ROWS)
+    return settings
+
+
+def chart_frames(at: AppTest) -> list:
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    return [convert_arrow_bytes_to_pandas_df(d.data.data)
+            for chart in at.get("vega_lite_chart") for d in chart.proto.datasets]
+
+
+def _products_table(at: AppTest, product_label: str):
+    [table] = [df.value for df in at.dataframe if product_label in df.value.columns]
+    return table
+
+
+def test_best_selling_card_table_and_chart_rank_products_by_name(monkeypatch, upstream_db):
+    at = run_app(monkeypatch, support.app_env(upstream_db), lang="en")
+
+    assert metric(at, "Best-selling product") == ("Nuts", "+1 (+25.0%)")
+    table = _products_table(at, "Product")
+    assert list(table["Product"]) == ["Nuts", "Coffee", "Soda"]
+    assert list(table["Units"]) == ["13", "10", "2"]
+    assert list(table["Revenue"]) == ["R$ 130.00", "R$ 100.00", "R$ 6.00"]
+    [bars] = [f for f in chart_frames(at) if "product_name" in f.columns]
+    assert sorted(zip(bars["product_name"], bars["units_sold"], strict=True)) == [
+        ("Coffee", 10), ("Nuts", 13), ("Soda", 2)]
+
+
+def test_segment_filter_ranks_products_by_name_too(monkeypatch, upstream_db):
+    at = run_app(monkeypatch, support.app_env(upstream_db), lang="pt-BR",
+                 widgets={"regions": ["Texas"]})
+
+    assert metric(at, "Produto Mais Vendido") == ("Nuts", "+1 (+25,0%)")
+    assert list(_products_table(at, "Produto")["Produto"]) == ["Nuts", "Coffee"]
+
+
+@pytest.mark.parametrize("lang, several_names, several_ids, caption", [
+    ("en", "Product ids with several names", "Product names with several ids",
+     "3 product names, 4 product ids."),
+    ("pt-BR", "Códigos de produto com vários nomes", "Nomes de produto com vários códigos",
+     "3 nomes de produto, 4 códigos de produto."),
+])
+def test_data_quality_panel_counts_ids_and_names_that_disagree(
+    monkeypatch, upstream_db, lang, several_names, several_ids, caption
+):
+    at = run_app(monkeypatch, support.app_env(upstream_db), lang=lang)
+
+    assert metric(at, several_names) == ("1", None)
+    assert metric(at, several_ids) == ("1", None)
+    assert any(c.value.startswith(caption) for c in at.caption)
+
+
+def test_data_quality_panel_shows_zeros_for_one_id_per_product(monkeypatch, dash_db):
+    at = run_app(monkeypatch, support.app_env(dash_db), lang="en")
+
+    assert metric(at, "Product ids with several names") == ("0", None)
+    assert metric(at, "Product names with several ids") == ("0", None)
+    assert any(c.value.startswith("3 product names, 3 product ids.") for c in at.caption)

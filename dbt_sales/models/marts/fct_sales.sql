@@ -19,7 +19,11 @@
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         pre_hook="{{ delete_changed_sales() }}",
-        indexes=[{'columns': ['sale_date']}, {'columns': ['_batch_id']}],
+        indexes=[
+            {'columns': ['sale_date']},
+            {'columns': ['_batch_id']},
+            {'columns': ['product_name', 'sale_date', 'sale_id']},
+        ],
         post_hook="{{ analyze_if_grown() }}",
     )
 }}

@@ -142,16 +142,15 @@ def write_csv(
     `on_progress` gets the cumulative row count after each chunk."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")
-    written = done = 0
-    for n, line in enumerate(generate_day(day, rows, seed)):
+    written = 0
+    for n, line in enumerate(generate_day(day, rows, seed)):  # n: data rows so far
         writer.writerow(line)
-        done = n
         if n == rows or (n and n % _CHUNK_ROWS == 0):
             data = buf.getvalue().encode("utf-8")
             stream.write(data)
             written += len(data)
             buf.seek(0)
             buf.truncate()
-            if on_progress is not None and done:
-                on_progress(done)
+            if on_progress is not None and n:
+                on_progress(n)
     return written

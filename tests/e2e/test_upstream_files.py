@@ -203,7 +203,7 @@ def read_mart(world: World, name: str, key: tuple[str, ...]) -> Mart:
         names = [d.name for d in cur.description or []]
         rows = [dict(zip(names, rec, strict=True)) for rec in cur.fetchall()]
     for row in rows:
-        row.pop("_batch_id", None)
+        row.pop("_batch_at", None)
     return {tuple(row[k] for k in key): row for row in rows}
 
 

@@ -6,6 +6,8 @@
 
 -- depends_on: {{ ref('int_sales__changes') }}
 -- depends_on: {{ ref('stg_raw__sale_rows') }}
+-- depends_on: {{ ref('int_file_batches') }}
+-- depends_on: {{ ref('stg_raw__files') }}
 
 {{
     config(

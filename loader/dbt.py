@@ -3,7 +3,9 @@
 dbt keeps global state per process (flags, adapters, the parsed project), so the loader
 never invokes it in its own process: builds run either in a fresh `dbt` subprocess or, in a
 long-running loader, in a warm worker process (`DbtWorker`, see loader/dbt_worker.py) that
-saves dbt's start-up on every batch. A PostgreSQL advisory lock serializes builds across loader replicas.
+saves dbt's start-up on every batch. A PostgreSQL advisory lock serializes builds across loader
+replicas; inside dbt, every build, the loader's and analysts' alike, also holds the project's
+build lock (dbt_sales/macros/build_lock/), so a build started by hand waits instead of colliding.
 """
 
 from __future__ import annotations
@@ -49,7 +51,10 @@ def dbt_command(settings: Settings, *args: str) -> list[str]:
     root = project_root()
     project = Path(settings.DBT_PROJECT_DIR) if settings.DBT_PROJECT_DIR else root / "dbt_sales"
     dbt = Path(sys.executable).parent / "dbt"
-    return [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(root)]
+    # The loader and the docs site work on the shared schemas (profiles.yml's `prod`); the
+    # profile's default target is an analyst's own `dev` schemas.
+    return [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(root),
+            "--target", "prod"]
 
 
 def _summary(output: str) -> str:

@@ -203,8 +203,10 @@ def read_mart(world: World, name: str, key: tuple[str, ...]) -> Mart:
         names = [d.name for d in cur.description or []]
         rows = [dict(zip(names, rec, strict=True)) for rec in cur.fetchall()]
     for row in rows:
-        row.pop("_batch_at", None)
-    return {tuple(row[k] for k in key): row for row in rows}
+        row.pop("_batch_id", None)
+    mart = {tuple(row[k] for k in key): row for row in rows}
+    assert len(mart) == len(rows), f"{name}: two rows share a value of its grain"
+    return mart
 
 
 def parse(data: bytes) -> list[Row]:

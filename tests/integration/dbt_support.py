@@ -108,8 +108,10 @@ def insert_raw(conn: psycopg.Connection, f: RawFile) -> LoadedFile:
     return LoadedFile(f, int(file_id), loaded_at)
 
 
-def run_dbt(settings: Any, *args: str, target: Path) -> subprocess.CompletedProcess[str]:
-    """The real dbt CLI in a subprocess, as an analyst or the loader runs it."""
+def run_dbt(settings: Any, *args: str, target: Path,
+            target_name: str = "prod") -> subprocess.CompletedProcess[str]:
+    """The real dbt CLI in a subprocess, as an analyst or the loader runs it; on the shared
+    schemas (`--target prod`) unless `target_name` says otherwise."""
     env = dict(os.environ)
     env.update({
         "POSTGRES_HOST": settings.pg_host,
@@ -121,6 +123,7 @@ def run_dbt(settings: Any, *args: str, target: Path) -> subprocess.CompletedProc
         "DO_NOT_TRACK": "1",
     })
     cmd = [str(DBT), *args, "--project-dir", "dbt_sales", "--profiles-dir", ".",
+           "--target", target_name,
            "--target-path", str(target / "target"), "--log-path", str(target / "logs")]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
                           timeout=300)
@@ -135,7 +138,7 @@ class DuplicateGrain(AssertionError):
 
 
 def read_mart(conn: psycopg.Connection, name: str, key: Iterable[str],
-              drop: Iterable[str] = ("_batch_at",)) -> dict[tuple[Any, ...], dict[str, Any]]:
+              drop: Iterable[str] = ("_batch_id",)) -> dict[tuple[Any, ...], dict[str, Any]]:
     """A mart as {grain: row} (row without the bookkeeping columns).
 
     Two rows with the same grain raise DuplicateGrain: a dict would keep only the last one,

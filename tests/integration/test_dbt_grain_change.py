@@ -46,18 +46,18 @@ drop table marts.kpi_product_sales;
 create table marts.kpi_product_sales (
     sale_date date not null, product_id text not null, product_name text,
     product_category text, total_sales numeric(14,2), units_sold bigint, units_rank integer,
-    _batch_at timestamptz, primary key (sale_date, product_id));
+    _batch_id bigint, primary key (sale_date, product_id));
 insert into marts.kpi_product_sales
 select sale_date, product_id, max(product_name), max(product_category), sum(total_value),
-       sum(quantity_sold), 1, max(_batch_at)
+       sum(quantity_sold), 1, max(_batch_id)
 from marts.fct_sales group by sale_date, product_id;
 alter table marts.kpi_product_sales owner to salespipe_transform;
 drop table marts.dim_products;
 create table marts.dim_products (
     product_id text primary key, product_name text, product_category text,
-    _batch_at timestamptz);
+    _batch_id bigint);
 insert into marts.dim_products
-select product_id, max(product_name), max(product_category), max(_batch_at)
+select product_id, max(product_name), max(product_category), max(_batch_id)
 from marts.fct_sales group by product_id;
 alter table marts.dim_products owner to salespipe_transform;
 """

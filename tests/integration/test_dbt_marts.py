@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 UTC = dt.UTC
 FCT_KEY = ("sale_id",)
-FCT_BOOKKEEPING = ("_batch_at", "_loaded_at", "_file_id", "_row_number")
+FCT_BOOKKEEPING = ("_batch_id", "_loaded_at", "_file_id", "_row_number")
 
 
 def at(day: int, hour: int) -> dt.datetime:
@@ -117,6 +117,7 @@ class Snapshot:
     files: list[LoadedFile]
     marts: dict[str, dict[tuple[Any, ...], dict[str, Any]]]
     fct: dict[tuple[Any, ...], dict[str, Any]]
+    dim: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -134,7 +135,8 @@ class Scenario:
 def snapshot(conn: psycopg.Connection, files: list[LoadedFile]) -> Snapshot:
     marts = {name: read_mart(conn, name, key) for name, key in MART_KEYS.items()}
     fct = read_mart(conn, "fct_sales", FCT_KEY, drop=FCT_BOOKKEEPING)
-    return Snapshot(list(files), marts, fct)
+    dim = read_mart(conn, "dim_products", ("product_name",))
+    return Snapshot(list(files), marts, fct, dim)
 
 
 @pytest.fixture(scope="module")
@@ -267,6 +269,17 @@ def test_incremental_build_took_the_strategy_under_test(scenario):
 def test_full_refresh_gives_the_same_marts_as_incremental_builds(scenario):
     assert scenario.full_refresh.fct == scenario.incremental.fct
     assert scenario.full_refresh.marts == scenario.incremental.marts
+    assert scenario.full_refresh.dim == scenario.incremental.dim
+
+
+def test_dim_products_lists_exactly_the_products_of_current_sales(scenario):
+    for snap in (scenario.first, scenario.incremental):
+        assert set(snap.dim) == {(row["product_name"],) for row in snap.fct.values()}
+        for (name,), row in snap.dim.items():
+            latest = max((s for s in snap.fct.values() if s["product_name"] == name),
+                         key=lambda s: (s["sale_date"], s["sale_id"]))
+            assert (row["product_id"], row["product_category"]) == (
+                latest["product_id"], latest["product_category"])
 
 
 def test_dq_marts_list_rejected_files_and_rows_by_reason(scenario):

@@ -134,8 +134,9 @@ def readme_dbt_test_args() -> list[str]:
     assert len(lines) == 1, lines
     args = shlex.split(lines[0].split("#")[0])[1:]
     for option in ("--project-dir", "--profiles-dir"):
-        i = args.index(option)
-        del args[i:i + 2]
+        if option in args:
+            i = args.index(option)
+            del args[i:i + 2]
     return args
 
 
@@ -168,3 +169,26 @@ def test_readme_full_check_reaches_days_and_tests_a_normal_build_skips(base_sett
         assert " ERROR=1 " in summary, summary  # that test only
         conn.execute(tamper, (-1, DAYS[0]))
     run_dbt(settings, *args, target=tmp_path)
+
+
+def test_reconciliation_checks_a_day_that_lost_all_its_sales(base_settings, tmp_path):
+    """A new object version moves the only sale of 2026-03-05 to the next day: the build's
+    reconciliation must look at 2026-03-05 too, where no fct_sales row is left to point at it."""
+    settings = make_world(base_settings, "reconcile_lost").settings
+    test = TAMPERS["kpi_daily_sales"][0]
+    with db.connect(settings, autocommit=True) as conn:
+        insert_raw(conn, RawFile(key="incoming/m.csv", etag="m1", modified_at=dt.datetime.now(dt.UTC),
+                                 rows=[sale("M1", day="2026-03-05")]))
+        run_dbt(settings, "build", target=tmp_path)
+        insert_raw(conn, RawFile(key="incoming/m.csv", etag="m2", modified_at=dt.datetime.now(dt.UTC),
+                                 rows=[sale("M1", day="2026-03-06")]))
+        run_dbt(settings, "build", target=tmp_path)
+        days = [r[0] for r in conn.execute("select sale_date::text from marts.kpi_daily_sales")]
+        assert days == ["2026-03-06"]
+        cols = "total_sales, transactions, avg_ticket, units_sold, gross_profit, canceled_sales"
+        conn.execute(f"insert into marts.kpi_daily_sales (sale_date, {cols}, _batch_id)"  # noqa: S608 - test constant
+                     f" select date '2026-03-05', {cols}, _batch_id from marts.kpi_daily_sales")
+        with pytest.raises(AssertionError, match=r"FAIL \d+ " + test):
+            run_dbt(settings, "test", "--select", test, target=tmp_path)
+        conn.execute("delete from marts.kpi_daily_sales where sale_date = date '2026-03-05'")
+    run_dbt(settings, "test", "--select", test, target=tmp_path)

@@ -14,7 +14,7 @@ from tests.integration.dbt_support import DuplicateGrain, read_mart
 pytestmark = pytest.mark.integration
 
 DAILY = ("create table marts.kpi_daily_sales (sale_date date, total_sales numeric(14,2), "
-         "_batch_at timestamptz default now())")
+         "_batch_id bigint default 0)")
 
 
 @pytest.fixture

@@ -1,16 +1,14 @@
 {#- The ledger of which dbt build first saw each raw.files row. Append-only: every build adds
-    the files committed since the previous build, stamped with the build's start time
-    (`batch_at`). A file committed while a build runs is simply picked up by the next one. -#}
+    the files committed since the previous build, numbered with one value of the database's
+    batch sequence (`batch_id`, increasing from build to build because builds hold the build
+    lock). A file committed while a build runs is simply picked up by the next one. -#}
 
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        post_hook=[
-            "{{ analyze_if_grown() }}",
-            "{{ create_index(['file_id']) }}",
-            "{{ create_index(['batch_at']) }}",
-        ],
+        indexes=[{'columns': ['batch_id']}],
+        post_hook="{{ analyze_if_grown() }}",
     )
 }}
 
@@ -29,7 +27,7 @@ new_files as (
         files.source_key,
         files.status,
         files.loaded_at,
-        {{ run_started_at_literal() }} as batch_at,
+        (select nextval('{{ batch_sequence() }}')) as batch_id,
         cast('{{ invocation_id }}' as text) as invocation_id
 
     from files

@@ -3,11 +3,37 @@
     so dq_product_identity stays exact through restatements and new object versions without
     reading all of fct_sales on every build. -#}
 
-{{ kpi_incremental_config() }}
+-- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
+-- depends_on: {{ ref('int_sales__changes') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='sale_date',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_days_to_rebuild() }}",
+        indexes=[{'columns': ['sale_date']}],
+    )
+}}
 
 with
 
-{{ kpi_inputs(counted=false) }}
+sales as (
+
+    select * from {{ ref('fct_sales') }}
+    {%- if is_incremental() %}
+    where sale_date in {{ days_to_rebuild() }}
+    {%- endif %}
+
+),
+
+fct_watermark as (
+
+    select max(_batch_id) as batch_id
+    from {{ ref('fct_sales') }}
+
+),
 
 pairs as (
 
@@ -28,7 +54,7 @@ final as (
         pairs.product_id,
         pairs.product_name,
         cast(pairs.sales as bigint) as sales,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from pairs
     cross join fct_watermark
 

@@ -23,10 +23,8 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        post_hook=[
-            "{{ analyze_if_grown(0.02) }}",
-            "{{ create_index(['batch_at']) }}",
-        ],
+        indexes=[{'columns': ['batch_id']}],
+        post_hook="{{ analyze_if_grown(0.02) }}",
     )
 }}
 
@@ -35,7 +33,7 @@ with
 pending_batches as (
 
     select * from {{ ref('int_file_batches') }}
-    where batch_at > {{ batch_watermark('batch_at') }}
+    where batch_id > {{ batch_watermark('batch_id') }}
 
 ),
 
@@ -47,13 +45,13 @@ files as (
 
 this_batch as (
 
-    select max(batch_at) as batch_at
+    select max(batch_id) as batch_id
     from pending_batches
 
 ),
 
 {% if is_incremental() %}
-{% set lookups = lookups_pay_off(batch_watermark('batch_at')) %}
+{% set lookups = lookups_pay_off(batch_watermark('batch_id')) %}
 
 new_keys as (
 
@@ -109,7 +107,7 @@ changes as (
 change_rows as (
 
     select
-        this_batch.batch_at,
+        this_batch.batch_id,
         changes.sale_id,
         changes.sale_date
     from changes
@@ -120,11 +118,11 @@ change_rows as (
 marker as (
 
     select
-        this_batch.batch_at,
+        this_batch.batch_id,
         cast(null as text) as sale_id,
         cast(null as date) as sale_date
     from this_batch
-    where this_batch.batch_at is not null
+    where this_batch.batch_id is not null
 
 ),
 

@@ -31,22 +31,25 @@ batches as (
 
 this_build as (
 
-    select count(*) as files_new
+    select
+        count(*) filter (where invocation_id = '{{ invocation_id }}') as files_new,
+        max(batch_id) as batch_id
     from batches
-    where batch_at = {{ run_started_at_literal() }}
 
 ),
 
 final as (
 
     select
-        {{ run_started_at_literal() }} as built_at,
+        now() as built_at,
         cast('{{ invocation_id }}' as text) as invocation_id,
+        cast(coalesce(batch_id, 0) as bigint) as batch_id,
         cast(files_new as bigint) as files_new,
-        -- This model runs last, so the time since the build started covers every model and
-        -- test before it (not the on-run-end hooks).
+        -- This model runs last, so the time since the build started (dbt's own start time)
+        -- covers every model and test before it (not the on-run-end hooks).
         cast(
-            extract(epoch from clock_timestamp() - {{ run_started_at_literal() }})
+            extract(epoch from clock_timestamp()
+                    - cast('{{ run_started_at.isoformat() }}' as timestamptz))
             as numeric(10, 2)
         ) as duration_seconds
     from this_build

@@ -2,7 +2,7 @@
     restatement wins (same resolution as stg_raw__sales, shared macro).
 
     Incremental without reading history: the pre-hook deletes every sale_id of the change-log
-    batches newer than this table's newest `_batch_at`; the body re-resolves exactly those
+    batches newer than this table's newest `_batch_id`; the body re-resolves exactly those
     sale_ids from raw (index lookups; one hash join for a backfill, see join_sale_rows) and
     appends the winners. A sale_id with no current row
     left stays deleted. A full refresh builds from stg_raw__sales and gives the same rows. -#}
@@ -18,12 +18,13 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_pending('sale_id') }}",
-        post_hook=[
-            "{{ analyze_if_grown() }}",
-            "{{ create_index(['sale_date']) }}",
-            "{{ create_index(['_batch_at']) }}",
+        pre_hook="{{ delete_changed_sales() }}",
+        indexes=[
+            {'columns': ['sale_date']},
+            {'columns': ['_batch_id']},
+            {'columns': ['product_name', 'sale_date', 'sale_id']},
         ],
+        post_hook="{{ analyze_if_grown() }}",
     )
 }}
 
@@ -34,7 +35,7 @@ with
 pending_changes as (
 
     select * from {{ ref('int_sales__changes') }}
-    where batch_at > {{ batch_watermark() }}
+    where batch_id > {{ batch_watermark() }}
 
 ),
 
@@ -57,7 +58,7 @@ affected_sale_ids as (
 
 batch as materialized (
 
-    select max(batch_at) as batch_at
+    select max(batch_id) as batch_id
     from pending_changes
 
 ),
@@ -99,10 +100,12 @@ sales as (
 
 ),
 
-{#- Everything current is in: later change-log batches start after this build began. #}
+{#- Everything current is in: rows committed after int_file_batches ran are in its next
+    batch and are simply resolved again then. #}
 batch as (
 
-    select {{ run_started_at_literal() }} as batch_at
+    select max(batch_id) as batch_id
+    from {{ ref('int_file_batches') }}
 
 ),
 
@@ -140,7 +143,7 @@ final as (
         sales._row_number,
         sales._source_key,
         sales._loaded_at,
-        batch.batch_at as _batch_at
+        batch.batch_id as _batch_id
 
     from sales
     cross join batch

@@ -1,8 +1,34 @@
-{{ kpi_incremental_config() }}
+-- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
+-- depends_on: {{ ref('int_sales__changes') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='sale_date',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_days_to_rebuild() }}",
+        indexes=[{'columns': ['sale_date']}],
+    )
+}}
 
 with
 
-{{ kpi_inputs(counted=false) }}
+sales as (
+
+    select * from {{ ref('fct_sales') }}
+    {%- if is_incremental() %}
+    where sale_date in {{ days_to_rebuild() }}
+    {%- endif %}
+
+),
+
+fct_watermark as (
+
+    select max(_batch_id) as batch_id
+    from {{ ref('fct_sales') }}
+
+),
 
 daily as (
 
@@ -29,7 +55,7 @@ final as (
         cast(daily.units_sold as bigint) as units_sold,
         cast(daily.gross_profit as numeric(14, 2)) as gross_profit,
         cast(daily.canceled_sales as bigint) as canceled_sales,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from daily
     cross join fct_watermark
 

@@ -1,11 +1,44 @@
 {#- Grain: sale_date x product_name (see the product_identity doc block): a product is what
     managers call it, so ids and categories, which some files draw per row, are attributes. -#}
 
-{{ kpi_incremental_config() }}
+-- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
+-- depends_on: {{ ref('int_sales__changes') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='sale_date',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_days_to_rebuild() }}",
+        indexes=[{'columns': ['sale_date']}],
+    )
+}}
 
 with
 
-{{ kpi_inputs() }}
+sales as (
+
+    select * from {{ ref('fct_sales') }}
+    {%- if is_incremental() %}
+    where sale_date in {{ days_to_rebuild() }}
+    {%- endif %}
+
+),
+
+fct_watermark as (
+
+    select max(_batch_id) as batch_id
+    from {{ ref('fct_sales') }}
+
+),
+
+counted_sales as (
+
+    select * from sales
+    where not is_canceled
+
+),
 
 by_product as (
 
@@ -47,7 +80,7 @@ final as (
         cast(ranked.total_sales as numeric(14, 2)) as total_sales,
         cast(ranked.units_sold as bigint) as units_sold,
         cast(ranked.units_rank as integer) as units_rank,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from ranked
     inner join categories
         on categories.sale_date = ranked.sale_date

@@ -1,10 +1,43 @@
 {#- Grain: sale_date x region x channel x product_name; products as in kpi_product_sales. -#}
 
-{{ kpi_incremental_config() }}
+-- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
+-- depends_on: {{ ref('int_sales__changes') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='sale_date',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_days_to_rebuild() }}",
+        indexes=[{'columns': ['sale_date']}],
+    )
+}}
 
 with
 
-{{ kpi_inputs() }}
+sales as (
+
+    select * from {{ ref('fct_sales') }}
+    {%- if is_incremental() %}
+    where sale_date in {{ days_to_rebuild() }}
+    {%- endif %}
+
+),
+
+fct_watermark as (
+
+    select max(_batch_id) as batch_id
+    from {{ ref('fct_sales') }}
+
+),
+
+counted_sales as (
+
+    select * from sales
+    where not is_canceled
+
+),
 
 by_product_segment as (
 
@@ -44,7 +77,7 @@ final as (
         categories.product_category,
         cast(by_product_segment.total_sales as numeric(14, 2)) as total_sales,
         cast(by_product_segment.units_sold as bigint) as units_sold,
-        fct_watermark.batch_at as _batch_at
+        fct_watermark.batch_id as _batch_id
     from by_product_segment
     inner join categories
         on categories.sale_date = by_product_segment.sale_date

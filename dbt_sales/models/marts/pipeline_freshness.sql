@@ -26,7 +26,9 @@ runs as (
 
 last_build as (
 
-    select max(built_at) as marts_built_at
+    select
+        max(built_at) as marts_built_at,
+        max(batch_id) as batch_id
     from runs
 
 ),
@@ -36,7 +38,7 @@ built_files as (
     select batches.file_id
     from batches
     cross join last_build
-    where batches.batch_at <= last_build.marts_built_at
+    where batches.batch_id <= last_build.batch_id
 
 ),
 

@@ -4,11 +4,12 @@
 
     Consumers are found in the graph (every model that depends on int_sales__changes), so a
     new mart is covered without editing this macro. A consumer's position is the newest
-    `_batch_at` it wrote; an empty or missing consumer has applied nothing, and then nothing
-    is pruned. The newest batch's marker row (sale_id null) always stays: it is the change
-    log's own watermark. A killed run never gets here and prunes nothing. -#}
+    `_batch_id` it wrote; an empty or missing consumer has applied nothing, and then nothing
+    is pruned. The newest batch always stays: its marker row (sale_id null) is the change
+    log's own watermark, and its days are what the reconciliation tests check (reconcile_days),
+    also in a later `dbt test`. A killed run never gets here and prunes nothing. -#}
 {% macro prune_change_log() -%}
-    {%- if not execute -%}
+    {%- if not writes_warehouse() -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set log_node = graph.nodes.values() | selectattr('name', 'equalto', 'int_sales__changes')
@@ -27,13 +28,13 @@
                 {{- return('') -}}
             {%- endif -%}
             {%- do positions.append(
-                "select coalesce(max(_batch_at), '-infinity') as applied from " ~ consumer) -%}
+                "select coalesce(max(_batch_id), 0) as applied from " ~ consumer) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if positions | length == 0 -%}
         {{- return('') -}}
     {%- endif -%}
     delete from {{ change_log }}
-    where batch_at <= (select min(applied) from ({{ positions | join(' union all ') }}) as consumers)
-        and (sale_id is not null or batch_at < (select max(batch_at) from {{ change_log }}))
+    where batch_id <= (select min(applied) from ({{ positions | join(' union all ') }}) as consumers)
+        and batch_id < (select max(batch_id) from {{ change_log }})
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {#- dbt's hook for a test's `where` config, extended with one placeholder:
-    `__latest_batch__` becomes the newest `_batch_at` of the tested model (a literal, see
+    `__latest_batch__` becomes the newest `_batch_id` of the tested model (a literal, see
     latest_batch). Tests on the big incremental tables check the rows the last build wrote
     (a full refresh writes them all), so `dbt build` stays proportional to the new data;
     primary keys in the contracts keep uniqueness enforced on the whole table. -#}

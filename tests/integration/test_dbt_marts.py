@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -31,6 +33,7 @@ from tests.integration.dbt_support import (
     sale,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 UTC = dt.UTC
@@ -317,6 +320,9 @@ def test_docs_lineage_reaches_the_dashboard_from_raw_sales(scenario, dbt_db, dbt
             todo.extend(child_map.get(node, []))
     assert "exposure.dbt_sales.dashboard" in seen
     exposure = manifest["exposures"]["exposure.dbt_sales.dashboard"]
-    assert sorted(n.split(".")[-1] for n in exposure["depends_on"]["nodes"]) == sorted(
-        [*MART_KEYS, "dq_rejected_rows", "dq_files", "pipeline_freshness"])
+    # exactly the marts the dashboard's pages query
+    queried = set()
+    for module in ("queries.py", "pipeline_queries.py"):
+        queried |= set(re.findall(r"(?:from|join)\s+marts\.(\w+)", (ROOT / "dashboard" / module).read_text()))
+    assert sorted(n.split(".")[-1] for n in exposure["depends_on"]["nodes"]) == sorted(queried)
     assert (dbt_target / "target" / "catalog.json").exists()

@@ -76,6 +76,12 @@ TAMPERS: dict[str, tuple[str, list[Tamper]]] = {
             drop("kpi_product_segment_sales", SEG + " and product_id = %s", DAYS[2], B[2], B[3],
                  B[0]),
         ]),
+    # One row of counts; a normal build checks that they are consistent with each other (the
+    # recount over all of fct_sales runs with reconcile_all_days).
+    "dq_product_identity": ("assert_dq_product_identity_reconciles_with_fct_sales", [
+        ("update marts.dq_product_identity set ids_with_several_names = product_ids + 1",
+         (), 1),
+    ]),
     "kpi_sales_trend": ("assert_kpi_sales_trend_reconciles_with_kpi_daily_sales", [
         *(bump("kpi_sales_trend", m, "sale_date = %s", DAYS[i])
           for i, m in enumerate(("total_sales", "transactions"))),

@@ -78,7 +78,7 @@ def test_no_key_is_announced_twice_across_polls_sweeps_and_restarts(world, watch
 
 
 def test_state_file_stays_bounded(world, watcher, monkeypatch):
-    from salespipe import watcher as module
+    from announcer import watcher as module
 
     monkeypatch.setattr(module, "MAX_RECENT", 5)
     for i in range(30):

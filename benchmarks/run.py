@@ -221,8 +221,9 @@ class LoadsWatcher:
             summary = json.loads(msg.value())
             for f in summary.get("files", []):
                 self.arrived.setdefault(f["key"], now)
-                if not (summary.get("dbt") or {}).get("success", False):
-                    self.failed.append(f["key"])
+                dbt = summary.get("dbt")  # None: nothing changed, so no build was needed
+                if dbt is not None and not dbt.get("success", False):
+                    self.failed.append(f"{f['key']}: {dbt.get('summary')}")
 
     def close(self) -> None:
         self._stop.set()
@@ -252,7 +253,8 @@ def bench_freshness(b: Bench, files: int, rows: int) -> dict[str, Any]:
         visible, built = [], []
         for i in range(files):
             day = base_day + dt.timedelta(days=i)
-            key = f"incoming/fresh_{day}.csv"
+            # Named like daily exports, so keys grow with time as the watcher's cursor expects.
+            key = f"incoming/sales_{day}.csv"
             t0 = time.perf_counter()
             b.upload(key, paths[i])
             _wait(lambda d=day: _visible(conn, d), 300)
@@ -261,7 +263,7 @@ def bench_freshness(b: Bench, files: int, rows: int) -> dict[str, Any]:
             built.append(loads.arrived[key] - t0)
         t0 = time.perf_counter()
         burst_days = [base_day + dt.timedelta(days=files + i) for i in range(files)]
-        burst_keys = [f"incoming/burst_{day}.csv" for day in burst_days]
+        burst_keys = [f"incoming/sales_{day}.csv" for day in burst_days]
         for i, key in enumerate(burst_keys):
             b.upload(key, paths[files + i])
         burst, pending = {}, set(burst_days)

@@ -82,6 +82,9 @@ TAMPERS: dict[str, tuple[str, list[Tamper]]] = {
         ("update marts.dq_product_identity set ids_with_several_names = product_ids + 1",
          (), 1),
     ]),
+    "dim_products": ("assert_dim_products_covers_fct_sales", [
+        drop("dim_products", "product_name = %s", BOOK["product_name"]),
+    ]),
     "kpi_sales_trend": ("assert_kpi_sales_trend_reconciles_with_kpi_daily_sales", [
         *(bump("kpi_sales_trend", m, "sale_date = %s", DAYS[i])
           for i, m in enumerate(("total_sales", "transactions"))),
@@ -198,3 +201,26 @@ def test_reconciliation_checks_a_day_that_lost_all_its_sales(base_settings, tmp_
             run_dbt(settings, "test", "--select", test, target=tmp_path)
         conn.execute("delete from marts.kpi_daily_sales where sale_date = date '2026-03-05'")
     run_dbt(settings, "test", "--select", test, target=tmp_path)
+
+
+@pytest.mark.parametrize(("name", "overrides", "constraint"), [
+    ("negative_quantity", {"qty": -2}, "quantity_sold_check"),
+    ("unknown_status", {"status": "Refunded"}, "payment_status_check"),
+    ("wrong_total", {"total_value": "999.00"}, "fct_sales_money_consistent"),
+])
+def test_fct_sales_constraints_stop_a_build_that_would_write_a_bad_row(
+        base_settings, tmp_path, name, overrides, constraint):
+    """fct_sales' row rules are PostgreSQL constraints: a raw row that breaks one (written
+    around the loader, which would have quarantined it) fails the build, naming the rule."""
+    settings = make_world(base_settings, f"constraint_{name}").settings
+    with db.connect(settings, autocommit=True) as conn:
+        insert_raw(conn, RawFile(key="incoming/ok.csv", etag="ok",
+                                 modified_at=dt.datetime.now(dt.UTC), rows=day_rows(DAYS[0])))
+        run_dbt(settings, "build", target=tmp_path)  # the table and its constraints exist
+        insert_raw(conn, RawFile(key="incoming/bad.csv", etag="bad",
+                                 modified_at=dt.datetime.now(dt.UTC),
+                                 rows=[sale("X1", day=DAYS[1], **overrides)]))
+        with pytest.raises(AssertionError, match=constraint):
+            run_dbt(settings, "build", target=tmp_path)
+        assert conn.execute("select count(*) from marts.fct_sales where sale_id = 'X1'"
+                            ).fetchone() == (0,)

@@ -10,8 +10,8 @@
 
     Cost is proportional to the new files (index lookups by file_id and sale_id), not to the
     history; a backfill that is a large share of raw.sales is joined in one scan instead
-    (join_sale_rows). A first build / full refresh records only the marker: the marts it feeds are
-    built from scratch in the same run. Full-refresh it together with its children
+    (join_sale_rows). A first build / full refresh records every day, without sale_ids: the
+    marts it feeds are built from scratch in the same run. Full-refresh it together with its children
     (`dbt build --full-refresh --select int_sales__changes+`). -#}
 
 -- depends_on: {{ ref('stg_raw__sale_rows') }}
@@ -93,12 +93,14 @@ changes as (
 
 {% else %}
 
+{#- First build or full refresh: every mart is built from scratch in this run; the days are
+    recorded (without sale_ids) so the reconciliation tests check all of them. #}
 changes as (
 
-    select
+    select distinct
         cast(null as text) as sale_id,
-        cast(null as date) as sale_date
-    where false
+        sale_rows.sale_date
+    from {{ ref('stg_raw__sale_rows') }} as sale_rows
 
 ),
 

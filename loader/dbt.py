@@ -1,11 +1,11 @@
-"""Run `dbt build` after a batch: out of the loader's process, one at a time across loaders.
+"""Run `dbt build` after a batch, out of the loader's process.
 
 dbt keeps global state per process (flags, adapters, the parsed project), so the loader
 never invokes it in its own process: builds run either in a fresh `dbt` subprocess or, in a
 long-running loader, in a warm worker process (`DbtWorker`, see loader/dbt_worker.py) that
-saves dbt's start-up on every batch. A PostgreSQL advisory lock serializes builds across loader
-replicas; inside dbt, every build, the loader's and analysts' alike, also holds the project's
-build lock (dbt_sales/macros/build_lock/), so a build started by hand waits instead of colliding.
+saves dbt's start-up on every batch. Builds are serialized inside dbt: every build, any
+loader's and analysts' alike, holds the project's build lock (dbt_sales/macros/build_lock/),
+so a build waits for the one running instead of colliding with it.
 """
 
 from __future__ import annotations
@@ -22,14 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
-from salespipe import db
 from salespipe.settings import Settings, project_root, state_dir
 
 log = logging.getLogger("loader.dbt")
 
-DBT_LOCK_ID = 0x5A1E5_0002
 DBT_TIMEOUT_S = 1800
 
 
@@ -171,20 +167,14 @@ class DbtWorker:
 
 
 def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome:
-    """`dbt build` under the cluster-wide lock, in `worker` if given, else in a fresh
-    subprocess; failures are reported, never raised."""
+    """`dbt build` in `worker` if given, else in a fresh subprocess; failures are reported,
+    never raised."""
     started = time.perf_counter()
     cmd = build_command(settings)
-    with db.connect(settings, autocommit=True, application_name="salespipe-dbt-lock") as conn:
-        conn.execute("select pg_advisory_lock(%s)", (DBT_LOCK_ID,))
-        try:
-            if worker is not None:
-                success, output = worker.invoke(cmd[1:], DBT_TIMEOUT_S)
-            else:
-                success, output = _run_subprocess(settings, cmd)
-        finally:
-            with contextlib.suppress(psycopg.Error):  # a dropped session releases it anyway
-                conn.execute("select pg_advisory_unlock(%s)", (DBT_LOCK_ID,))
+    if worker is not None:
+        success, output = worker.invoke(cmd[1:], DBT_TIMEOUT_S)
+    else:
+        success, output = _run_subprocess(settings, cmd)
     outcome = DbtOutcome(success, time.perf_counter() - started, _summary(output))
     level = logging.INFO if success else logging.ERROR
     log.log(level, "event=dbt_build success=%s seconds=%.1f summary=%r", outcome.success,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import checkpoint
 from benchmarks.realistic import bench_loader_members, bench_loader_vs_ceiling
 from cli.local import manager
 from generator.core import write_csv
@@ -112,12 +113,6 @@ def bench_generator(b: Bench, rows: int) -> dict[str, Any]:
 
 
 # --- 1 + 5. loader throughput and memory, against the naive baseline ----------------------
-def _checkpoint(b: Bench) -> None:
-    """Flush dirty pages so a sample does not pay for the previous sample's writes."""
-    with db.connect(b.settings, autocommit=True) as conn:
-        conn.execute("checkpoint")
-
-
 def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[str, Any]:
     """Peak RSS and stages on one `rows` file; then loader vs naive on one `compare_rows`
     file, `samples` runs each, alternating, a CHECKPOINT before each, median reported.
@@ -133,7 +128,7 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
     big = b.make_file(dt.date(2026, 2, 1), rows, 2)
     b.upload("incoming/bench_big.csv", big)
     big.unlink()
-    _checkpoint(b)
+    checkpoint(b.settings)
     ours_big = b.load_once("incoming/bench_big.csv")
 
     same = b.make_file(dt.date(2026, 2, 2), compare_rows, 3)
@@ -154,11 +149,11 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
     for i in range(samples):
         key = f"incoming/bench_compare_{i}.csv"  # a key per sample: a loaded key is skipped
         b.upload(key, same)
-        _checkpoint(b)
+        checkpoint(b.settings)
         run = b.load_once(key)
         ours.append(run["rows_valid"] / run["seconds"])
         peak = max(peak, run["peak_rss_mb"])
-        _checkpoint(b)
+        checkpoint(b.settings)
         naive_s, valid = naive_sample(key)
         naive.append(valid / naive_s)
     engine.dispose()

@@ -21,14 +21,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import checkpoint
 from salespipe.contract import RAW_SALES_COLUMNS
-
-
-def _checkpoint(b: Any) -> None:
-    import psycopg
-
-    with psycopg.connect(**b.settings.pg_connect_kwargs(), autocommit=True) as conn:
-        conn.execute("checkpoint")
 
 
 def _plain_copy(b: Any, path: Path) -> float:
@@ -58,9 +52,9 @@ def bench_loader_vs_ceiling(b: Any, rows: int, samples: int = 3) -> dict[str, An
     for i in range(samples):
         key = f"incoming/at_scale_{i}.csv"
         b.upload(key, path)
-        _checkpoint(b)
+        checkpoint(b.settings)
         ours.append(b.load_once(key)["seconds"])
-        _checkpoint(b)
+        checkpoint(b.settings)
         ceiling.append(_plain_copy(b, path))
     ours_s, ceiling_s = statistics.median(ours), statistics.median(ceiling)
     return {"warehouse_sales": sales, "rows": rows, "samples": samples,
@@ -102,7 +96,7 @@ def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> fl
         event = make_event(b.settings.BUCKET_NAME, key, path.stat().st_size, head["ETag"].strip('"'))
         producer.produce(topics[0], key=key.encode(), value=json.dumps(event).encode())
     producer.flush(30)
-    _checkpoint(b)
+    checkpoint(b.settings)
     cmd = [str(bin_dir / "salespipe"), "load", "--no-dbt", "--exit-when-idle", "3", "--group",
            f"g-{topics[0]}", "--files-topic", topics[0], "--dlq-topic", topics[1],
            "--loads-topic", topics[2]]

@@ -8,6 +8,7 @@ TARGETS = {
     "speedup": 20.0, "rows_per_s": 100_000, "p50": 5.0, "p95": 10.0, "dbt_ratio": 1.5,
     "dash_ms": 100.0, "rss_mb": 1024.0, "gen_rows_per_s": 100_000, "ceiling_share": 0.75,
     "members_speedup": 1.6, "watch_poll_ms": 200.0, "watch_state_bytes": 1_000_000,
+    "burst_s": 6.0,
 }
 
 
@@ -31,11 +32,32 @@ def _realistic_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def _burst_rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    burst = f["burst"]
+    if "visible_s" not in burst:  # recorded before the burst had sizes of its own
+        built = f.get("burst_built")
+        return [("Freshness, burst of files, day visible (p50 / p95)",
+                 f"{burst['p50']:.1f} s / {burst['p95']:.1f} s", "—", "—"),
+                *([("Freshness, burst of files, build finished (p50 / max)",
+                    f"{built['p50']:.1f} s / {built['max']:.1f} s", "—", "—")] if built else [])]
+    size = f"burst of {burst['files']} × {burst['rows_per_file']:,} rows"
+    return [(f"Freshness, {size}: last put → every day visible", f"{burst['visible_s']:.1f} s",
+             "≤ 6 s", _ok(burst["visible_s"] <= TARGETS["burst_s"])),
+            (f"Freshness, {size}: last put → every build finished",
+             f"{burst['built_s']:.1f} s", "—", "—")]
+
+
+def _burst_before(burst: dict[str, Any]) -> str:
+    if "visible_s" not in burst:
+        return f"burst p50 {burst['p50']:.1f} s / p95 {burst['p95']:.1f} s"
+    return (f"burst of {burst['files']} × {burst['rows_per_file']:,} rows every day visible "
+            f"{burst['visible_s']:.1f} s")
+
+
 def render(r: dict[str, Any]) -> str:
     m, ld, g, f, d = r["machine"], r["loader"], r["generator"], r["freshness"], r["dbt_scale"]
     dash = d["dashboard"]
-    one, burst = f["one_by_one"], f["burst"]
-    one_built, burst_built = f.get("one_by_one_built"), f.get("burst_built")
+    one, one_built = f["one_by_one"], f.get("one_by_one_built")
     compare_rows = ld.get("compare_rows", ld["naive_rows"])
     samples = ld.get("samples", 1)
     big_rps = ld.get("rows_per_s_big", ld["rows_per_s"])
@@ -56,11 +78,7 @@ def render(r: dict[str, Any]) -> str:
         *([("Freshness, one file at a time, build finished (p50 / p95)",
             f"{one_built['p50']:.1f} s / {one_built['p95']:.1f} s", "—", "—")]
           if one_built else []),
-        ("Freshness, burst of files, day visible (p50 / p95)",
-         f"{burst['p50']:.1f} s / {burst['p95']:.1f} s", "—", "—"),
-        *([("Freshness, burst of files, build finished (p50 / max)",
-            f"{burst_built['p50']:.1f} s / {burst_built['max']:.1f} s", "—", "—")]
-          if burst_built else []),
+        *_burst_rows(f),
         ("dbt build after +1 file: large vs small warehouse",
          f"{d['ratio']:.2f}× ({d['large_build_s']:.1f} s vs {d['small_build_s']:.1f} s)",
          "≤ 1.5×", _ok(d["ratio"] <= TARGETS["dbt_ratio"])),
@@ -115,10 +133,12 @@ def render(r: dict[str, Any]) -> str:
         "appearing in `marts.kpi_daily_sales` (day visible) and to the batch's summary on "
         "`sales.loads`, published once its `dbt build` has finished (build finished)"
         + (f"; re-measured {f['measured_at']}" if f.get("measured_at") else "")
-        + (f" — {f['label']}" if f.get("label") else "") + ".",
+        + (f" — {f['label']}" if f.get("label") else "") + "."
+        + (" The burst's files are put one right after the other; its clock starts at the "
+           "last `put_object`." if "visible_s" in f["burst"] else ""),
         *[f"Before — {h.get('label', 'earlier version')}: one by one p50 "
-          f"{h['one_by_one']['p50']:.1f} s / p95 {h['one_by_one']['p95']:.1f} s, burst p50 "
-          f"{h['burst']['p50']:.1f} s / p95 {h['burst']['p95']:.1f} s."
+          f"{h['one_by_one']['p50']:.1f} s / p95 {h['one_by_one']['p95']:.1f} s, "
+          f"{_burst_before(h['burst'])}."
           for h in r.get("freshness_history", [])],
         f"dbt scale: `dbt build` (a fresh `dbt` process, as an analyst runs it) after loading "
         f"one {d['increment_rows']:,}-row file into a warehouse of {d['small_sales']:,} vs "

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import checkpoint
 from benchmarks.realistic import bench_loader_members, bench_loader_vs_ceiling
 from cli.local import manager
 from generator.core import write_csv
@@ -112,12 +113,6 @@ def bench_generator(b: Bench, rows: int) -> dict[str, Any]:
 
 
 # --- 1 + 5. loader throughput and memory, against the naive baseline ----------------------
-def _checkpoint(b: Bench) -> None:
-    """Flush dirty pages so a sample does not pay for the previous sample's writes."""
-    with db.connect(b.settings, autocommit=True) as conn:
-        conn.execute("checkpoint")
-
-
 def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[str, Any]:
     """Peak RSS and stages on one `rows` file; then loader vs naive on one `compare_rows`
     file, `samples` runs each, alternating, a CHECKPOINT before each, median reported.
@@ -133,7 +128,7 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
     big = b.make_file(dt.date(2026, 2, 1), rows, 2)
     b.upload("incoming/bench_big.csv", big)
     big.unlink()
-    _checkpoint(b)
+    checkpoint(b.settings)
     ours_big = b.load_once("incoming/bench_big.csv")
 
     same = b.make_file(dt.date(2026, 2, 2), compare_rows, 3)
@@ -154,11 +149,11 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
     for i in range(samples):
         key = f"incoming/bench_compare_{i}.csv"  # a key per sample: a loaded key is skipped
         b.upload(key, same)
-        _checkpoint(b)
+        checkpoint(b.settings)
         run = b.load_once(key)
         ours.append(run["rows_valid"] / run["seconds"])
         peak = max(peak, run["peak_rss_mb"])
-        _checkpoint(b)
+        checkpoint(b.settings)
         naive_s, valid = naive_sample(key)
         naive.append(valid / naive_s)
     engine.dispose()
@@ -231,9 +226,13 @@ class LoadsWatcher:
         self._consumer.close()
 
 
-def bench_freshness(b: Bench, files: int, rows: int) -> dict[str, Any]:
-    """Put -> day visible in marts.kpi_daily_sales, and put -> that batch's build finished,
-    with `salespipe watch` and `salespipe load` as users run them (default intervals)."""
+def bench_freshness(b: Bench, files: int, rows: int, burst_files: int,
+                    burst_rows: int) -> dict[str, Any]:
+    """With `salespipe watch` and `salespipe load` as users run them (default intervals):
+    `files` files of `rows` uploaded one at a time, put -> day visible in
+    marts.kpi_daily_sales and put -> that batch's build finished; then a burst of
+    `burst_files` files of `burst_rows` uploaded at once, last put -> every day visible and
+    last put -> every file's build finished."""
     import psycopg
 
     procs = [
@@ -245,35 +244,29 @@ def bench_freshness(b: Bench, files: int, rows: int) -> dict[str, Any]:
     ]
     loads = LoadsWatcher(b)
     try:
-        base_day = dt.date(2025, 1, 1)
-        paths = [b.make_file(base_day + dt.timedelta(days=i), rows, 100 + i)
-                 for i in range(2 * files)]
+        # Named like daily exports, so keys grow with time as the watcher's cursor expects.
+        days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(files + burst_files)]
+        paths = [b.make_file(day, rows if i < files else burst_rows, 100 + i)
+                 for i, day in enumerate(days)]
         conn = psycopg.connect(**b.settings.pg_connect_kwargs(), autocommit=True)
         _wait(lambda: _table_exists(conn), 120)  # first dbt build done: loader is warm
         visible, built = [], []
-        for i in range(files):
-            day = base_day + dt.timedelta(days=i)
-            # Named like daily exports, so keys grow with time as the watcher's cursor expects.
+        for day, path in zip(days[:files], paths[:files], strict=True):
             key = f"incoming/sales_{day}.csv"
             t0 = time.perf_counter()
-            b.upload(key, paths[i])
+            b.upload(key, path)
             _wait(lambda d=day: _visible(conn, d), 300)
             visible.append(time.perf_counter() - t0)
             _wait(lambda k=key: k in loads.arrived, 300)
             built.append(loads.arrived[key] - t0)
-        t0 = time.perf_counter()
-        burst_days = [base_day + dt.timedelta(days=files + i) for i in range(files)]
-        burst_keys = [f"incoming/sales_{day}.csv" for day in burst_days]
-        for i, key in enumerate(burst_keys):
-            b.upload(key, paths[files + i])
-        burst, pending = {}, set(burst_days)
-        while pending and time.perf_counter() - t0 < 600:
-            for day in list(pending):
-                if _visible(conn, day):
-                    burst[day] = time.perf_counter() - t0
-                    pending.discard(day)
-            time.sleep(0.05)
+        burst_keys = [f"incoming/sales_{day}.csv" for day in days[files:]]
+        for key, path in zip(burst_keys, paths[files:], strict=True):
+            last_put = time.perf_counter()  # the clock starts as the last file is put
+            b.upload(key, path)
+        _wait(lambda: all(_visible(conn, day) for day in days[files:]), 600)
+        burst_visible = time.perf_counter() - last_put
         _wait(lambda: all(k in loads.arrived for k in burst_keys), 600)
+        burst_built = max(loads.arrived[k] for k in burst_keys) - last_put
         conn.close()
         if loads.failed:
             raise RuntimeError(f"dbt build failed for {loads.failed}")
@@ -285,8 +278,8 @@ def bench_freshness(b: Bench, files: int, rows: int) -> dict[str, Any]:
             p.wait(60)
     return {"files": files, "rows_per_file": rows,
             "one_by_one": _percentiles(visible), "one_by_one_built": _percentiles(built),
-            "burst": _percentiles(list(burst.values())),
-            "burst_built": _percentiles([loads.arrived[k] - t0 for k in burst_keys])}
+            "burst": {"files": burst_files, "rows_per_file": burst_rows,
+                      "visible_s": burst_visible, "built_s": burst_built}}
 
 
 def _table_exists(conn: Any) -> bool:
@@ -493,11 +486,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="sales in the large warehouse (default 10,000,000)")
     args = p.parse_args(argv)
     sizes = dict(gen=2_000, load=5_000, compare=1_000, samples=3, xlsx=500, fresh_files=2,
-                 fresh_rows=200, small=2_000, large=6_000, file_rows=2_000, inc=500,
-                 members_files=2, members_rows=500, watch=300) if args.smoke else dict(
+                 fresh_rows=200, burst_files=2, burst_rows=200, small=2_000, large=6_000,
+                 file_rows=2_000, inc=500, members_files=2, members_rows=500,
+                 watch=300) if args.smoke else dict(
         gen=1_000_000, load=1_000_000, compare=200_000, samples=3, xlsx=100_000, fresh_files=20,
-        fresh_rows=10_000, small=100_000, large=10_000_000, file_rows=200_000, inc=10_000,
-        members_files=10, members_rows=100_000, watch=100_000)
+        fresh_rows=10_000, burst_files=10, burst_rows=5_000, small=100_000, large=10_000_000,
+        file_rows=200_000, inc=10_000, members_files=10, members_rows=100_000, watch=100_000)
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
@@ -522,7 +516,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
         if args.only == "loader":
             previous["loader"] = bench_loader(b, sizes["load"], sizes["compare"], sizes["samples"])
         else:
-            previous["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"])
+            previous["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"],
+                                                   sizes["burst_files"], sizes["burst_rows"])
         previous[args.only]["measured_at"] = machine()["date"]
         previous[args.only]["label"] = CURRENT[args.only]
         previous.setdefault(f"{args.only}_history", []).append(before)
@@ -536,7 +531,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     print("loader, .xlsx ...", flush=True)
     results["loader_xlsx"] = bench_loader_xlsx(b, sizes["xlsx"])
     print("freshness ...", flush=True)
-    results["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"])
+    results["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"],
+                                           sizes["burst_files"], sizes["burst_rows"])
     print("one loader vs two on a burst ...", flush=True)
     results["loader_members"] = bench_loader_members(b, sizes["members_files"],
                                                      sizes["members_rows"], BIN)

@@ -137,7 +137,7 @@ def _upload(
             tmp.seek(0)
             key = upload_key(s3, bucket, day, seeded=seeded)
             s3.upload_fileobj(tmp, bucket, key, ExtraArgs={"ContentType": "text/csv"})
-        log.info("uploaded bucket=%s key=%s rows=%d bytes=%d", bucket, key, n, size)
+        log.info("event=file_uploaded bucket=%s key=%s rows=%d bytes=%d", bucket, key, n, size)
         print(f"s3://{bucket}/{key} rows={n} bytes={size}")
 
 
@@ -162,7 +162,7 @@ def run_generate(args: argparse.Namespace, settings: Settings) -> int:
         days = days_ending(args.date or dt.date.today(), args.days)
         seed = args.seed if args.seed is not None else core.new_seed()
         log.info(
-            "generate style=%s days=%d rows=%s seed=%d first=%s last=%s",
+            "event=generate_started style=%s days=%d rows=%s seed=%d first=%s last=%s",
             style,
             len(days),
             "default" if args.rows is None else args.rows,

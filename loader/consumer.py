@@ -7,6 +7,12 @@
 At-least-once delivery plus idempotent loads (skip a (key, ETag) already in raw.files) gives an
 exactly-once effect on the marts: a crash between the DB commit and the offset commit only
 causes a redelivery that is skipped.
+
+A batch is handled without polling, and rebalance callbacks only run inside `consume()`, so
+a batch can hold messages of a partition revoked meanwhile (between the batch's two consume
+calls, or while the previous batch was handled and the group waited for us). Such messages
+are handed back unloaded and uncommitted: the partition's new owner reads them from the
+committed offset.
 """
 
 from __future__ import annotations
@@ -70,6 +76,32 @@ class Batch:
         return any(f.status in ("loaded", "rejected") for f in self.files)
 
 
+class Ownership:
+    """The partitions this member holds, as the rebalance callbacks report them.
+
+    Kafka delivers whole assignments eagerly or increments cooperatively; both read as "these
+    were added" and "these were taken away", so a set of (topic, partition) is all it takes.
+    """
+
+    def __init__(self) -> None:
+        self._owned: set[tuple[str, int]] = set()
+
+    def assigned(self, partitions: list[Any]) -> None:
+        self._owned |= {(tp.topic, tp.partition) for tp in partitions}
+        log.info("event=partitions_assigned partitions=%s", _names(partitions))
+
+    def revoked(self, partitions: list[Any]) -> None:
+        self._owned -= {(tp.topic, tp.partition) for tp in partitions}
+        log.info("event=partitions_revoked partitions=%s", _names(partitions))
+
+    def owns(self, msg: Any) -> bool:
+        return (msg.topic(), msg.partition()) in self._owned
+
+
+def _names(partitions: list[Any]) -> str:
+    return ",".join(str(tp.partition) for tp in partitions) or "none"
+
+
 class Loader:
     """One member of the `sales-loader` group."""
 
@@ -87,6 +119,7 @@ class Loader:
         self.run_dbt = run_dbt
         self.batch_size = batch_size
         self.stop = threading.Event()
+        self.ownership = Ownership()
         self.consumer = Consumer(kafka.consumer_config(
             settings, group_id, **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS}))
         self.producer = Producer(kafka.producer_config(settings))
@@ -208,7 +241,12 @@ class Loader:
     def run(self, exit_when_idle: float | None = None) -> None:
         from confluent_kafka import KafkaException
 
-        self.consumer.subscribe([self.topics.files])
+        # A lost partition (session timed out) is no more ours than a revoked one.
+        self.consumer.subscribe(
+            [self.topics.files],
+            on_assign=lambda _c, parts: self.ownership.assigned(parts),
+            on_revoke=lambda _c, parts: self.ownership.revoked(parts),
+            on_lost=lambda _c, parts: self.ownership.revoked(parts))
         idle_since = time.monotonic()
         log.info("event=loader_started group=%s topic=%s", self.group_id, self.topics.files)
         try:
@@ -224,6 +262,10 @@ class Loader:
                         # e.g. TOPIC_AUTHORIZATION_FAILED arrives as a message, not a callback
                         kafka.raise_if_fatal(msg.error())
                         log.warning("event=kafka_error error=%s", msg.error())
+                        continue
+                    if not self.ownership.owns(msg):
+                        log.info("event=handed_back partition=%s offset=%s", msg.partition(),
+                                 msg.offset())
                         continue
                     self.handle(msg, batch)
                     try:

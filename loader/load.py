@@ -154,6 +154,7 @@ def _reject(conn: psycopg.Connection, ref: ObjectRef, etag: str, size: int | Non
 
 
 def _log_outcome(o: FileOutcome, watch: raw.Stopwatch) -> None:
-    stages = " ".join(f"{k}_ms={v:.0f}" for k, v in watch.ms.items())
-    log.info("event=file_%s key=%s etag=%s valid=%d rejected=%d reason=%r %s", o.status, o.key,
-             o.etag, o.rows_valid, o.rows_rejected, o.reason or "", stages)
+    # One `<stage>_ms=` field per stage, each its own argument: a JSON line gets numbers.
+    stages = "".join(f" {stage}_ms=%.0f" for stage in watch.ms)
+    log.info("event=file_%s key=%s etag=%s valid=%d rejected=%d reason=%r" + stages, o.status,
+             o.key, o.etag, o.rows_valid, o.rows_rejected, o.reason or "", *watch.ms.values())

@@ -308,8 +308,12 @@ class Settings(BaseSettings):
     @property
     def pg_options(self) -> str:
         """libpq `options` that make the session act as the component role from login on.
-        Set at startup, the role is also what `RESET ROLE` and `DISCARD ALL` return to."""
-        return f"-c role={self._pg_role}" if self._pg_role else ""
+        Set at startup, the role is also what `RESET ROLE` and `DISCARD ALL` return to. A
+        login that is the role itself needs none, so it passes poolers that refuse the
+        `options` startup parameter (pgbouncer's default)."""
+        if not self._pg_role or self._pg_role == self.pg_user:
+            return ""
+        return f"-c role={self._pg_role}"
 
     def sqlalchemy_url(self) -> Any:
         from sqlalchemy import URL

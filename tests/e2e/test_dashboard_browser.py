@@ -8,33 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser_support import ROOT, UI_TIMEOUT_MS, served_dashboard
 from tests.integration import dashboard_support as support
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 LAST_DAY = dt.date(2026, 1, 15)
-STARTUP_TIMEOUT_SECONDS = 60
-UI_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -46,64 +31,11 @@ def month_of_sales(base_settings):
     return settings, sales
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"`salespipe dashboard` exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"dashboard did not answer on {url} within {STARTUP_TIMEOUT_SECONDS} s")
-
-
 @pytest.fixture(scope="module")
 def dashboard_url(month_of_sales) -> Iterator[str]:
     settings, _ = month_of_sales
-    port = _free_port()
-    env = os.environ | support.app_env(settings) | {"DO_NOT_TRACK": "1"}
-    salespipe = str(Path(sys.executable).parent / "salespipe")
-    process = subprocess.Popen(  # noqa: S603
-        [salespipe, "dashboard", "--port", str(port)], env=env, cwd=ROOT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
+    with served_dashboard(os.environ | support.app_env(settings) | {"DO_NOT_TRACK": "1"}) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with `make browser` "
-                    "(apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _reais(amount, lang: str) -> str:

@@ -9,23 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_dashboard_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    UI_TIMEOUT_MS,
-    _free_port,
-    _wait_healthy,
-)
+from tests.e2e.browser_support import UI_TIMEOUT_MS, served_dashboard
 from tests.integration import dashboard_support as support
 
 pytestmark = pytest.mark.e2e
@@ -46,40 +35,10 @@ def pipeline_url(base_settings) -> Iterator[str]:
     runs = [(now - dt.timedelta(minutes=m), f"inv-{m}", 1, Decimal("3.10") + m)
             for m in (30, 20, 10)]
     support.create_marts(settings, files=files, rejected_rows=rejected, dbt_runs=runs)
-    port = _free_port()
     env = os.environ | support.app_env(settings) | {
         "DO_NOT_TRACK": "1", "DASHBOARD_REFRESH_SECONDS": str(REFRESH_SECONDS)}
-    salespipe = str(Path(sys.executable).parent / "salespipe")
-    process = subprocess.Popen(  # noqa: S603
-        [salespipe, "dashboard", "--port", str(port)], env=env, cwd=ROOT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
+    with served_dashboard(env) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with `make browser`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _metric_value(page, label: str):

@@ -65,21 +65,24 @@ def put(world: Any, key: str, body: bytes) -> str:
     return resp["ETag"].strip('"')
 
 
-def announce(world: Any, key: str, etag: str, size: int) -> None:
+def announce(world: Any, key: str, etag: str, size: int, partition: int | None = None) -> None:
+    """Announce on the partition the key hashes to, or on `partition` when given."""
     from confluent_kafka import Producer
 
     from announcer.announce import make_event
     from salespipe.kafka import producer_config
 
     p = Producer(producer_config(world.settings))
+    where = {} if partition is None else {"partition": partition}
     p.produce(world.files_topic, key=key.encode(),
-              value=json.dumps(make_event(world.settings.BUCKET_NAME, key, size, etag)).encode())
+              value=json.dumps(make_event(world.settings.BUCKET_NAME, key, size, etag)).encode(),
+              **where)
     assert p.flush(30) == 0
 
 
-def put_and_announce(world: Any, key: str, body: bytes) -> str:
+def put_and_announce(world: Any, key: str, body: bytes, partition: int | None = None) -> str:
     etag = put(world, key, body)
-    announce(world, key, etag, len(body))
+    announce(world, key, etag, len(body), partition)
     return etag
 
 

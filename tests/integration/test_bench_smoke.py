@@ -36,7 +36,9 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert len(figures["loader"]["naive_rows_per_s_samples"]) == 3
     assert figures["freshness"]["one_by_one"]["n"] == 2
     assert figures["freshness"]["one_by_one_built"]["n"] == 2  # every file's build seen
-    assert figures["freshness"]["burst_built"]["n"] == 2
+    burst = figures["freshness"]["burst"]  # a size of its own, timed from the last put
+    assert (burst["files"], burst["rows_per_file"]) == (2, 200)
+    assert burst["visible_s"] > 0 and burst["built_s"] > 0
     assert figures["dbt_scale"]["large_sales"] == 6_000
     assert figures["dbt_scale"]["dashboard"]["queries"] == 9
     assert figures["loader_at_scale"]["warehouse_sales"] >= 6_000
@@ -49,3 +51,4 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert "Loader vs plain COPY of the same file" in report and "Two loaders vs one" in report
     assert "Loader, one .xlsx file" in report
     assert "day visible" in report and "build finished" in report
+    assert "burst of 2 × 200 rows: last put → every day visible" in report

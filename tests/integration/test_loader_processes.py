@@ -116,3 +116,72 @@ def test_sigterm_stops_the_loader_cleanly(world):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     assert "event=loader_stopped" in proc.stderr.read()
+
+
+def test_batch_held_across_a_rebalance_hands_back_the_revoked_partition(world, caplog):
+    """A loader holding a batch when a second member joins loads nothing of the partitions it
+    gave away (their new owner does), and every file is loaded exactly once."""
+    import logging
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    from loader.consumer import Loader
+
+    caplog.set_level(logging.INFO, logger="loader")
+    key_partition = {f"incoming/p{p}-{i}.csv": p for p in range(3) for i in range(2)}
+    for key, partition in key_partition.items():
+        put_and_announce(world, key, to_csv([sale(key[-8:-4])]), partition=partition)
+
+    holder = Loader(world.settings, topics=world.topics, group_id=f"g-{world.files_topic}",
+                    run_dbt=False)
+    joiner: list[subprocess.Popen] = []
+    revoked: set[int] = set()
+
+    def hold_until_revoked() -> list:
+        """The first batch holds messages of every partition; then a second member joins and
+        the batch is kept until the rebalance served inside consume() took a partition."""
+        del holder._next_batch  # later batches are the loader's own
+        msgs: list = []
+        deadline = time.monotonic() + 120
+        while {m.partition() for m in msgs if not m.error()} != {0, 1, 2}:
+            assert time.monotonic() < deadline, "the first batch never covered every partition"
+            msgs += holder.consumer.consume(num_messages=20, timeout=0.5)
+        before = {tp.partition for tp in holder.consumer.assignment()}
+        joiner.append(subprocess.Popen(loader_cmd(world, "--no-dbt"), env=world.env,
+                                       stderr=subprocess.PIPE, text=True))
+        while not (revoked_now := before - {tp.partition for tp in
+                                            holder.consumer.assignment()}):
+            assert time.monotonic() < deadline, "the second member never took a partition"
+            msgs += holder.consumer.consume(num_messages=20, timeout=0.5)
+        revoked.update(revoked_now)
+        return msgs
+
+    holder._next_batch = hold_until_revoked  # type: ignore[method-assign]
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(holder.run)
+        try:
+            wait_for(lambda: query(world, "select count(*) from raw.files")[0][0]
+                     >= len(key_partition) or running.done(), 180)
+        finally:
+            holder.stop.set()
+            for proc in joiner:
+                proc.send_signal(signal.SIGTERM)
+        running.result(timeout=60)
+    assert len(joiner) == 1
+    joiner_log = joiner[0].communicate(timeout=60)[1]
+    assert joiner[0].returncode == 0, joiner_log[-2000:]
+
+    def loaded_keys(lines: list[str]) -> set[str]:
+        return {re.search(r"\bkey=(\S+)", line).group(1)  # type: ignore[union-attr]
+                for line in lines if "event=file_loaded" in line}
+
+    given_away = {key for key, p in key_partition.items() if p in revoked}
+    holder_loaded = loaded_keys([r.getMessage() for r in caplog.records])
+    assert given_away and not holder_loaded & given_away, (revoked, holder_loaded)
+    assert holder_loaded == set(key_partition) - given_away
+    assert loaded_keys(joiner_log.splitlines()) == given_away, joiner_log[-2000:]
+    handed_back = [r.getMessage() for r in caplog.records if "event=handed_back" in r.getMessage()]
+    assert sorted(int(re.search(r"partition=(\d+)", m).group(1))  # type: ignore[union-attr]
+                  for m in handed_back) == sorted(key_partition[k] for k in given_away)
+    assert query(world, "select key, count(*) from raw.files where status = 'loaded' "
+                        "group by key order by key") == [(k, 1) for k in sorted(key_partition)]

@@ -61,12 +61,34 @@ def test_watch_and_load_lines_parse_with_awkward_keys(world, flags, extra_env, l
     (good,) = _events(loaded, "file_loaded")
     assert good["key"] == GOOD_KEY
     assert (good["valid"], good["rejected"]) == ((1, 1) if log_format == "json" else ("1", "1"))
+    # each stage's time is a field of its own, a number in JSON
+    stages = {k: v for k, v in good.items() if k.endswith("_ms")}
+    assert {"download_ms", "parse_ms", "copy_ms", "commit_ms"} <= set(stages), good
+    assert all(float(v) >= 0 for v in stages.values())
+    if log_format == "json":
+        assert all(isinstance(v, int | float) for v in stages.values()), stages
     (bad,) = _events(loaded, "file_rejected")
     assert bad["key"] == BAD_KEY
     assert bad["reason"] and " " in bad["reason"]
     if not dbt:  # dbt's own output stays inside the build summary, on the same line
         builds = _events(loaded, "dbt_build")
         assert builds and all(b["success"] == "True" for b in builds), builds
+
+
+@pytest.mark.parametrize("log_format", ["logfmt", "json"])
+def test_generate_upload_lines_are_events(world, log_format):
+    proc = subprocess.run([SALESPIPE, "--log-format", log_format, "generate", "--upload",
+                           "--date", "2026-02-03", "--days", "2", "--rows", "5", "--seed", "3"],
+                          env=world.env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    records = _parse_all(proc.stderr, log_format)
+    (started,) = _events(records, "generate_started")
+    assert (started["first"], started["last"]) == ("2026-02-02", "2026-02-03")
+    uploaded = _events(records, "file_uploaded")
+    assert sorted(r["key"] for r in uploaded) == ["incoming/sales_2026-02-02.csv",
+                                                  "incoming/sales_2026-02-03.csv"]
+    assert all(r["bucket"] == world.settings.BUCKET_NAME for r in uploaded)
+    assert all(str(r["rows"]) == "5" for r in uploaded)
 
 
 def test_invalid_log_format_in_the_environment_is_one_clear_error(world):

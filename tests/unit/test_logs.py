@@ -126,7 +126,7 @@ def test_number_formats_keep_working() -> None:
 
 
 def test_argument_inside_a_value_is_part_of_that_value() -> None:
-    # loader/load.py: "event=file_%s ... reason=%r %s" with pre-formed stage timings last.
+    # A pre-formed argument outside a value ("a_ms=1 b_ms=2") still splits into its fields.
     fields = _logfmt("event=file_%s key=%s reason=%r %s", "rejected", "incoming/x y.csv",
                      "missing column: unit price", "parse_ms=3 insert_ms=12")
     assert fields["event"] == "file_rejected"
@@ -167,7 +167,7 @@ def test_message_without_key_value_shape_becomes_msg(msg: str, args: tuple[objec
 
 
 def test_leading_words_become_msg_and_the_fields_stay_fields() -> None:
-    # generator/cli.py: "uploaded bucket=%s key=%s rows=%d bytes=%d"
+    # e.g. a library's "uploaded bucket=%s key=%s rows=%d bytes=%d"
     fields = _logfmt("uploaded bucket=%s key=%s rows=%d", "sales-reports",
                      "incoming/sales 1.csv", 10)
     assert (fields["msg"], fields["bucket"], fields["key"], fields["rows"]) == (
@@ -325,3 +325,40 @@ def test_run_starts_every_child_with_the_chosen_log_format() -> None:
     cmd = _salespipe(Settings(LOG_FORMAT="json"), "load")
     args = build_parser().parse_args(cmd[1:])
     assert (args.command, args.log_format) == ("load", "json")
+
+
+# --- the project's own call sites ------------------------------------------------------------
+
+def test_file_outcome_line_has_one_number_field_per_stage(caplog) -> None:
+    from loader.copy import Stopwatch
+    from loader.load import FileOutcome, _log_outcome
+
+    watch = Stopwatch()
+    watch.ms.update({"download": 12.4, "parse": 3.6, "copy": 250.0})
+    caplog.set_level(logging.INFO, logger="loader.load")
+    _log_outcome(FileOutcome("incoming/red flower.csv", "e1", "rejected", 0, 2,
+                             reason="missing column: unit price"), watch)
+    (record,) = caplog.records
+    obj = json.loads(LineFormatter("json").format(record))
+    assert (obj["event"], obj["key"], obj["reason"]) == (
+        "file_rejected", "incoming/red flower.csv", "missing column: unit price")
+    assert (obj["download_ms"], obj["parse_ms"], obj["copy_ms"]) == (12, 4, 250)
+    assert all(isinstance(obj[k], int | float) for k in ("download_ms", "parse_ms", "copy_ms"))
+    fields = parse(LineFormatter("logfmt").format(record))
+    assert (fields["download_ms"], fields["parse_ms"], fields["copy_ms"]) == ("12", "4", "250")
+
+
+def test_generate_logs_an_event_with_its_parameters(caplog, tmp_path) -> None:
+    import argparse
+    import datetime as dt
+
+    from generator.cli import run_generate
+
+    caplog.set_level(logging.INFO, logger="generator.cli")
+    args = argparse.Namespace(date=dt.date(2026, 2, 3), days=2, rows=5, seed=9, out=tmp_path,
+                              upload=False)
+    assert run_generate(args, None) == 0  # type: ignore[arg-type]
+    (line,) = [parse(LineFormatter("logfmt").format(r)) for r in caplog.records]
+    assert {k: line[k] for k in ("event", "days", "rows", "seed", "first", "last")} == {
+        "event": "generate_started", "days": "2", "rows": "5", "seed": "9",
+        "first": "2026-02-02", "last": "2026-02-03"}

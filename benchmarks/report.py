@@ -159,7 +159,7 @@ def render(r: dict[str, Any]) -> str:
            "index)."] if r.get("watcher") else []),
         "",
         "Reproduce: `make bench` (everything, ~8 min here) or "
-        "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher` (one section).",
+        "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher|members|scale` (one section).",
         "",
     ]
     return "\n".join(lines)

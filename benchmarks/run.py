@@ -480,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     p.add_argument("--out", type=Path, default=project_root() / "docs")
-    p.add_argument("--only", choices=["loader", "freshness", "watcher"], default=None,
+    p.add_argument("--only", choices=["loader", "freshness", "watcher", "members", "scale"],
+                   default=None,
                    help="re-measure one section; the others are kept from the last report")
     p.add_argument("--large", type=int, default=None,
                    help="sales in the large warehouse (default 10,000,000)")
@@ -506,9 +507,22 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     started = time.perf_counter()
     if args.only:
         previous = json.loads((args.out / "benchmarks.json").read_text())
-        if args.only == "watcher":  # a section of its own, without a before/after history
-            previous["watcher"] = bench_watcher(b, sizes["watch"])
-            previous["watcher"]["measured_at"] = machine()["date"]
+        # sections of their own, without a before/after history
+        if args.only in ("watcher", "members", "scale"):
+            if args.only == "watcher":
+                previous["watcher"] = bench_watcher(b, sizes["watch"])
+            elif args.only == "members":
+                previous["loader_members"] = bench_loader_members(
+                    b, sizes["members_files"], sizes["members_rows"], BIN)
+            else:  # `b` is a fresh warehouse: fill it, then the loader against plain COPY
+                previous["dbt_scale"] = bench_dbt_scale(b, sizes["small"], sizes["large"],
+                                                        sizes["file_rows"], sizes["inc"])
+                previous["dbt_scale"]["label"] = CURRENT["dbt_scale"]
+                previous["loader_at_scale"] = bench_loader_vs_ceiling(b, sizes["load"])
+            sections = {"watcher": ["watcher"], "members": ["loader_members"],
+                        "scale": ["dbt_scale", "loader_at_scale"]}[args.only]
+            for section in sections:
+                previous[section]["measured_at"] = machine()["date"]
             write_report(previous, args.out)
             print(f"wrote {args.out / 'benchmarks.md'}")
             return 0

@@ -134,13 +134,17 @@ def expected_marts(rows: list[Row]) -> dict[str, Mart]:
             "gross_profit": money(group, "Gross Profit"),
         }
 
-    trend: Mart = {}
-    for (d,), row in daily.items():
+    trend: Mart = {}  # every calendar day from the first to the last day
+    first, last = min(daily)[0], max(daily)[0]
+    for n in range((last - first).days + 1):
+        d = first + dt.timedelta(days=n)
+        row = daily.get((d,), {"total_sales": Decimal("0.00"), "transactions": 0})
         window = [daily.get((d - dt.timedelta(days=i),), {}).get("total_sales", Decimal(0))
                   for i in range(7)]
         trend[(d,)] = {"sale_date": d, "total_sales": row["total_sales"],
                        "transactions": row["transactions"],
-                       "moving_avg_7d": rounded(sum(window, Decimal(0)) / 7)}
+                       "moving_avg_7d": rounded(sum(window, Decimal(0)) / 7),
+                       "has_sales": row["transactions"] > 0}
 
     return {
         "kpi_daily_sales": daily,

@@ -190,10 +190,12 @@ def _mart_rows(sales: Sequence[Sale]) -> dict[str, list[tuple]]:
         for channel in channels:
             chosen = [s for s in sales if region in (ALL, s.region) and channel in (ALL, s.channel)]
             day_total: dict = defaultdict(Decimal)
+            by_day: dict = defaultdict(list)
             for s in chosen:
                 day_total[s.sale_date] += s.total_sales
+                by_day[s.sale_date].append(s)
             for day in calendar:
-                of_day = [s for s in chosen if s.sale_date == day]
+                of_day = by_day[day]
                 total = sum((s.total_sales for s in of_day), Decimal(0))
                 tx = sum(s.transactions for s in of_day)
                 average = _money(sum(day_total[day - dt.timedelta(days=k)] for k in range(7)) / 7)
@@ -254,10 +256,14 @@ def create_marts(settings: Settings, *, sales: Sequence[Sale] = (),
 
 
 def add_to_day_total(settings: Settings, day: dt.date, amount: Decimal) -> None:
-    """What a late file for `day` does to the daily mart (the other marts are left alone)."""
+    """What a late file for `day` does to the day's total in the daily marts, the page's "all
+    regions, all channels" row included (the other marts are left alone)."""
     with db.connect(settings) as conn:
         conn.execute("update marts.kpi_daily_sales set total_sales = total_sales + %s "
                      "where sale_date = %s", (amount, day))
+        conn.execute("update marts.kpi_segment_trend set total_sales = total_sales + %s "
+                     "where sale_date = %s and sales_region = %s and sales_channel = %s",
+                     (amount, day, ALL, ALL))
         conn.commit()
 
 

@@ -63,7 +63,7 @@ def run_app(monkeypatch, env: dict[str, str], *, lang: str | None = None,
 
 
 def _widget(at: AppTest, key: str):
-    for kind in ("date_input", "selectbox", "multiselect", "radio"):
+    for kind in ("date_input", "selectbox", "radio"):
         for widget in getattr(at, kind):
             if widget.key == key:
                 return widget

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,10 @@ def test_selection_with_a_region_or_a_channel_is_segmented(region, channel):
 
     assert sel.is_segmented
     assert sel.segment_params() == {"region": region, "channel": channel}
+
+
+def test_all_key_is_the_one_dbt_writes_and_the_segment_query_tests():
+    macro = (Path(__file__).resolve().parents[2] / "dbt_sales" / "macros" / "all_segments.sql")
+    body = re.search(r"%}\s*(.*?)\s*{%-? endmacro", macro.read_text(), re.DOTALL).group(1)
+    assert body == f"'{queries.ALL}'"
+    assert SQL["TOP_PRODUCTS_SEGMENT"].count(f"= '{queries.ALL}'") == 2

@@ -349,10 +349,11 @@ def bench_dashboard_queries(b: Bench, repeats: int = 5) -> dict[str, Any]:
 
 
 def _dashboard_params(last: dt.date) -> dict[str, Any]:
+    from dashboard import queries
+
     start = last - dt.timedelta(days=29)  # the default 30-day window
-    return {"start": start, "end": last, "ma_start": start - dt.timedelta(days=6), "day": last,
-            "prev_day": last - dt.timedelta(days=1), "regions": None, "channels": None,
-            "limit": 100}
+    return {"start": start, "end": last, "day": last, "prev_day": last - dt.timedelta(days=1),
+            "region": queries.ALL, "channel": queries.ALL, "limit": 100}
 
 
 def _to_psycopg(sql: str) -> str:

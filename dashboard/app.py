@@ -35,6 +35,7 @@ from dashboard.i18n import (
     normalize_lang,
     t,
 )
+from dashboard.queries import ALL
 from salespipe.errors import redact
 from salespipe.logs import configure as configure_logging
 from salespipe.settings import Settings, load_settings
@@ -52,8 +53,8 @@ _NO_VALUE = "—"
 class Filters:
     day: dt.date | None  # None: the latest day with data
     window_days: int
-    regions: tuple[str, ...]
-    channels: tuple[str, ...]
+    region: str  # ALL or one region
+    channel: str  # ALL or one channel
 
 
 # --- sidebar ---------------------------------------------------------------------------------
@@ -87,11 +88,17 @@ def sidebar_filters(marts: Marts, lang: str) -> Filters:
             t("window", lang), WINDOW_OPTIONS, index=WINDOW_OPTIONS.index(DEFAULT_WINDOW),
             key="window", format_func=lambda days: t("window_option", lang, days=days),
         )
-        chosen_regions = st.multiselect(t("region", lang), regions, key="regions",
-                                        placeholder=t("all", lang))
-        chosen_channels = st.multiselect(t("channel", lang), channels, key="channels",
-                                         placeholder=t("all", lang))
-    return Filters(day, int(window), tuple(chosen_regions), tuple(chosen_channels))
+        # One value each, so that every segmented view is one key of the segment marts,
+        # whose ratios and averages are computed there.
+        region = st.selectbox(
+            t("region", lang), [ALL, *regions], key="region",
+            format_func=lambda v: t("all_regions", lang) if v == ALL else v,
+        )
+        channel = st.selectbox(
+            t("channel", lang), [ALL, *channels], key="channel",
+            format_func=lambda v: t("all_channels", lang) if v == ALL else v,
+        )
+    return Filters(day, int(window), region or ALL, channel or ALL)
 
 
 # --- live part -------------------------------------------------------------------------------
@@ -135,8 +142,8 @@ def render(marts: Marts, filters: Filters, lang: str) -> None:
     if last_day is None:
         waiting(lang)
         return
-    sel = Selection(filters.day or last_day, filters.window_days, filters.regions,
-                    filters.channels)
+    sel = Selection(filters.day or last_day, filters.window_days, filters.region,
+                    filters.channel)
     daily = marts.daily(sel)
     categories = marts.categories(sel)
     products = marts.top_products(sel)
@@ -144,8 +151,8 @@ def render(marts: Marts, filters: Filters, lang: str) -> None:
     everyone = t("all", lang)
     st.caption(t("scope", lang, day=format_date(sel.day, lang),
                  start=format_date(sel.start, lang), end=format_date(sel.day, lang),
-                 regions=", ".join(sel.regions) or everyone,
-                 channels=", ".join(sel.channels) or everyone))
+                 regions=everyone if sel.region == ALL else sel.region,
+                 channels=everyone if sel.channel == ALL else sel.channel))
     kpi_cards(sel, daily, categories, products, lang)
 
     trend_col, category_col = st.columns([3, 2], gap="large")

@@ -56,8 +56,8 @@ class Selection:
 
     day: dt.date
     window_days: int
-    regions: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
+    region: str = queries.ALL
+    channel: str = queries.ALL
 
     @property
     def start(self) -> dt.date:
@@ -69,11 +69,10 @@ class Selection:
 
     @property
     def is_segmented(self) -> bool:
-        return bool(self.regions or self.channels)
+        return (self.region, self.channel) != (queries.ALL, queries.ALL)
 
-    def segment_params(self) -> dict[str, list[str] | None]:
-        # An empty filter means "all": NULL in SQL, not an empty array that matches nothing.
-        return {"regions": list(self.regions) or None, "channels": list(self.channels) or None}
+    def segment_params(self) -> dict[str, str]:
+        return {"region": self.region, "channel": self.channel}
 
 
 def database_key(settings: Settings) -> str:
@@ -148,29 +147,22 @@ def _freshness(_engine: Engine, key: str) -> dict[str, Any] | None:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _segments(_engine: Engine, key: str) -> tuple[list[str], list[str]]:
     frame = _frame(_engine, queries.SEGMENTS)
-    return (sorted(frame["sales_region"].dropna().unique().tolist()),
-            sorted(frame["sales_channel"].dropna().unique().tolist()))
+    real = [frame[c][frame[c] != queries.ALL] for c in ("sales_region", "sales_channel")]
+    return (sorted(real[0].unique().tolist()), sorted(real[1].unique().tolist()))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _daily(_engine: Engine, key: str, sel: Selection) -> pd.DataFrame:
     # From the day before the window: the first day's change needs it.
-    params: dict[str, Any] = {"start": min(sel.start, sel.prev_day), "end": sel.day}
-    if sel.is_segmented:
-        params["ma_start"] = params["start"] - dt.timedelta(days=6)
-        frame = _frame(_engine, queries.DAILY_SEGMENT, params | sel.segment_params())
-    else:
-        frame = _frame(_engine, queries.DAILY, params)
+    params = {"start": min(sel.start, sel.prev_day), "end": sel.day} | sel.segment_params()
+    frame = _frame(_engine, queries.DAILY, params)
     return _to_float(frame, ["total_sales", "avg_ticket", "moving_avg_7d"])
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _categories(_engine: Engine, key: str, sel: Selection) -> pd.DataFrame:
-    params: dict[str, Any] = {"day": sel.day, "prev_day": sel.prev_day}
-    if sel.is_segmented:
-        frame = _frame(_engine, queries.CATEGORIES_SEGMENT, params | sel.segment_params())
-    else:
-        frame = _frame(_engine, queries.CATEGORIES, params)
+    params = {"day": sel.day, "prev_day": sel.prev_day} | sel.segment_params()
+    frame = _frame(_engine, queries.CATEGORIES, params)
     return _to_float(frame, ["total_sales", "share_of_day"])
 
 
@@ -223,11 +215,12 @@ class Marts:
         return _freshness(self.engine, self.key)
 
     def segments(self) -> tuple[list[str], list[str]]:
-        """(regions, channels) present in the segment mart."""
+        """(regions, channels) of the segment marts, without the "all" key."""
         return _segments(self.engine, self.key)
 
     def daily(self, sel: Selection) -> pd.DataFrame:
-        """One row per calendar day from the day before the window to `sel.day`."""
+        """One row per calendar day from the day before the window to `sel.day` (days outside
+        the first..last day with sales have none)."""
         return _daily(self.engine, self.key, sel)
 
     def categories(self, sel: Selection) -> pd.DataFrame:

@@ -1,12 +1,15 @@
 """The SQL the dashboard runs: `marts.*` only (docs/marts.md), bound parameters only.
 
-Unfiltered views read the pre-aggregated day marts. With a region or channel filter the same
-numbers come from the segment marts; `regions` / `channels` are text arrays, NULL meaning
-"all". Average ticket there is total / transactions rounded to cents, and the 7-day moving
-average runs over a calendar spine so that missing days count as 0, as in `kpi_sales_trend`.
+Every ratio and average shown is a mart column: the page picks rows by key (day, region,
+channel) and only sums additive measures (units, sales) over the chosen window. A region and a
+channel filter are one value each; `ALL` is the segment marts' key for "all regions" / "all
+channels", so the unfiltered page reads the same rows as a filtered one.
 """
 
 from __future__ import annotations
+
+# The segment marts' sales_region / sales_channel for "all" (dbt macro all_segments()).
+ALL = ""
 
 # Newest and oldest sale day with data: drives the default day and the "waiting" state.
 DAY_BOUNDS = """
@@ -25,91 +28,31 @@ select
 from marts.pipeline_freshness
 """
 
-# Filter choices for the sidebar.
+# Filter choices for the sidebar: every region x channel choice has a row on every day.
 SEGMENTS = """
-select distinct
+select
     sales_region,
     sales_channel
-from marts.kpi_segment_sales
+from marts.kpi_segment_trend
+where sale_date = (select max(sale_date) from marts.kpi_segment_trend)
 order by sales_region, sales_channel
 """
 
-# :start .. :end calendar days (the window plus the day before it, for the change).
+# :start .. :end, one row per calendar day the marts cover (first to last day with sales).
 DAILY = """
-with days as (
-    select cast(d as date) as sale_date
-    from generate_series(cast(:start as date), cast(:end as date), interval '1 day') as d
-),
-
-final as (
-    select
-        days.sale_date,
-        coalesce(daily.total_sales, 0) as total_sales,
-        coalesce(daily.transactions, 0) as transactions,
-        daily.avg_ticket,
-        coalesce(daily.units_sold, 0) as units_sold,
-        -- kpi_sales_trend has rows for days with sales only; a day without sales still has
-        -- a 7-day average, computed the same way (missing days count as 0)
-        coalesce(trend.moving_avg_7d, (
-            select round(coalesce(sum(week.total_sales), 0) / 7.0, 2)
-            from marts.kpi_daily_sales as week
-            where week.sale_date between days.sale_date - 6 and days.sale_date
-        )) as moving_avg_7d,
-        daily.sale_date is not null as has_sales
-    from days
-    left join marts.kpi_daily_sales as daily
-        on daily.sale_date = days.sale_date
-    left join marts.kpi_sales_trend as trend
-        on trend.sale_date = days.sale_date
-)
-
-select * from final order by sale_date
-"""
-
-# Same columns as DAILY; :ma_start is 6 days before :start so the first average is complete.
-DAILY_SEGMENT = """
-with days as (
-    select cast(d as date) as sale_date
-    from generate_series(cast(:ma_start as date), cast(:end as date), interval '1 day') as d
-),
-
-segment as (
-    select
-        sale_date,
-        sum(total_sales) as total_sales,
-        sum(transactions) as transactions,
-        sum(units_sold) as units_sold
-    from marts.kpi_segment_sales
-    where sale_date between :ma_start and :end
-        and (cast(:regions as text[]) is null or sales_region = any(cast(:regions as text[])))
-        and (cast(:channels as text[]) is null or sales_channel = any(cast(:channels as text[])))
-    group by sale_date
-),
-
-series as (
-    select
-        days.sale_date,
-        coalesce(segment.total_sales, 0) as total_sales,
-        coalesce(segment.transactions, 0) as transactions,
-        round(segment.total_sales / nullif(segment.transactions, 0), 2) as avg_ticket,
-        coalesce(segment.units_sold, 0) as units_sold,
-        round(
-            avg(coalesce(segment.total_sales, 0)) over (
-                order by days.sale_date rows between 6 preceding and current row
-            ),
-            2
-        ) as moving_avg_7d,
-        segment.sale_date is not null as has_sales
-    from days
-    left join segment
-        on segment.sale_date = days.sale_date
-),
-
-final as (
-    select * from series where sale_date >= :start
-)
-
-select * from final order by sale_date
+select
+    sale_date,
+    total_sales,
+    transactions,
+    avg_ticket,
+    units_sold,
+    moving_avg_7d,
+    has_sales
+from marts.kpi_segment_trend
+where sales_region = :region
+    and sales_channel = :channel
+    and sale_date between :start and :end
+order by sale_date
 """
 
 # The selected day and the day before, per category.
@@ -121,35 +64,11 @@ select
     units_sold,
     transactions,
     share_of_day
-from marts.kpi_category_sales
-where sale_date in (:day, :prev_day)
+from marts.kpi_segment_category_sales
+where sales_region = :region
+    and sales_channel = :channel
+    and sale_date in (:day, :prev_day)
 order by sale_date, total_sales desc, product_category
-"""
-
-CATEGORIES_SEGMENT = """
-with segment as (
-    select
-        sale_date,
-        product_category,
-        sum(total_sales) as total_sales,
-        sum(units_sold) as units_sold,
-        sum(transactions) as transactions
-    from marts.kpi_segment_sales
-    where sale_date in (:day, :prev_day)
-        and (cast(:regions as text[]) is null or sales_region = any(cast(:regions as text[])))
-        and (cast(:channels as text[]) is null or sales_channel = any(cast(:channels as text[])))
-    group by sale_date, product_category
-),
-
-final as (
-    select
-        *,
-        round(total_sales / nullif(sum(total_sales) over (partition by sale_date), 0), 4)
-            as share_of_day
-    from segment
-)
-
-select * from final order by sale_date, total_sales desc, product_category
 """
 
 # Top products by units over :start .. :day, with revenue and the units of the day and the day
@@ -171,6 +90,8 @@ order by units_sold desc, total_sales desc, product_name
 limit :limit
 """
 
+# Summing units over the window is additive; with a region or a channel of ALL, that side is
+# not filtered (the product segment mart has real segments only).
 TOP_PRODUCTS_SEGMENT = """
 select
     product_name,
@@ -181,8 +102,8 @@ select
     coalesce(sum(units_sold) filter (where sale_date = :prev_day), 0) as units_prev_day
 from marts.kpi_product_segment_sales
 where sale_date between :start and :day
-    and (cast(:regions as text[]) is null or sales_region = any(cast(:regions as text[])))
-    and (cast(:channels as text[]) is null or sales_channel = any(cast(:channels as text[])))
+    and (cast(:region as text) = '' or sales_region = :region)
+    and (cast(:channel as text) = '' or sales_channel = :channel)
 group by product_name
 order by units_sold desc, total_sales desc, product_name
 limit :limit

@@ -134,13 +134,46 @@ def expected_marts(rows: list[Row]) -> dict[str, Mart]:
             "gross_profit": money(group, "Gross Profit"),
         }
 
-    trend: Mart = {}
-    for (d,), row in daily.items():
+    trend: Mart = {}  # every calendar day from the first to the last day
+    first, last = min(daily)[0], max(daily)[0]
+    for n in range((last - first).days + 1):
+        d = first + dt.timedelta(days=n)
+        row = daily.get((d,), {"total_sales": Decimal("0.00"), "transactions": 0})
         window = [daily.get((d - dt.timedelta(days=i),), {}).get("total_sales", Decimal(0))
                   for i in range(7)]
         trend[(d,)] = {"sale_date": d, "total_sales": row["total_sales"],
                        "transactions": row["transactions"],
-                       "moving_avg_7d": rounded(sum(window, Decimal(0)) / 7)}
+                       "moving_avg_7d": rounded(sum(window, Decimal(0)) / 7),
+                       "has_sales": row["transactions"] > 0}
+
+    # Every region x channel choice ('' = all) on every day of the trend; categories that sold.
+    segment_trend: Mart = {}
+    segment_category: Mart = {}
+    for region in ["", *{r["Sales Region"] for r in counted}]:
+        for channel in ["", *{r["Sales Channel"] for r in counted}]:
+            chosen = [r for r in counted if region in ("", r["Sales Region"])
+                      and channel in ("", r["Sales Channel"])]
+            by_day = grouped(chosen, lambda r: (day_of(r),))
+            totals = {d: money(group, total) for (d,), group in by_day.items()}
+            for (d,) in trend:
+                group = by_day.get((d,), [])
+                window = [totals.get(d - dt.timedelta(days=i), Decimal(0)) for i in range(7)]
+                segment_trend[(d, region, channel)] = {
+                    "sale_date": d, "sales_region": region, "sales_channel": channel,
+                    "total_sales": money(group, total), "transactions": len(group),
+                    "avg_ticket": rounded(money(group, total) / len(group)) if group else None,
+                    "units_sold": sum(int(r["Quantity Sold"]) for r in group),
+                    "moving_avg_7d": rounded(sum(window, Decimal(0)) / 7),
+                    "has_sales": bool(group),
+                }
+            for (d, cat), group in grouped(chosen, lambda r: (day_of(r), r["Product Category"])).items():
+                segment_category[(d, region, channel, cat)] = {
+                    "sale_date": d, "sales_region": region, "sales_channel": channel,
+                    "product_category": cat, "total_sales": money(group, total),
+                    "units_sold": sum(int(r["Quantity Sold"]) for r in group),
+                    "transactions": len(group),
+                    "share_of_day": rounded(money(group, total) / totals[d], BASIS_POINT),
+                }
 
     return {
         "kpi_daily_sales": daily,
@@ -149,6 +182,8 @@ def expected_marts(rows: list[Row]) -> dict[str, Mart]:
         "kpi_product_segment_sales": product_segment,
         "kpi_segment_sales": segment,
         "kpi_sales_trend": trend,
+        "kpi_segment_trend": segment_trend,
+        "kpi_segment_category_sales": segment_category,
     }
 
 
@@ -171,6 +206,9 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "kpi_product_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_name"),
     "kpi_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_category"),
     "kpi_sales_trend": ("sale_date",),
+    "kpi_segment_trend": ("sale_date", "sales_region", "sales_channel"),
+    "kpi_segment_category_sales": ("sale_date", "sales_region", "sales_channel",
+                                   "product_category"),
 }
 
 

@@ -2,8 +2,10 @@
 
 Test data is written at the finest grain (region x channel x product x day); every mart is
 summed from it here, so all marts agree with each other the way dbt's would, and has the
-shape dbt gives it (no rows for days without sales, not even in `kpi_sales_trend`). Expected values in
-the tests are literals computed by hand from `SMALL_ROWS`, not taken from these helpers.
+shape dbt gives it (the trend marts have every calendar day from the first to the last day
+with sales, for every region x channel choice, "all" = '' included; the others only rows with
+sales). Expected values in the tests are literals computed by hand from `SMALL_ROWS`, not
+taken from these helpers.
 """
 
 from __future__ import annotations
@@ -36,7 +38,17 @@ create table marts.kpi_product_sales (
     primary key (sale_date, product_name));
 create table marts.kpi_sales_trend (
     sale_date date primary key, total_sales numeric(14,2), transactions bigint,
-    moving_avg_7d numeric(14,2));
+    moving_avg_7d numeric(14,2), has_sales boolean not null);
+create table marts.kpi_segment_trend (
+    sale_date date, sales_region text, sales_channel text, total_sales numeric(14,2),
+    transactions bigint, avg_ticket numeric(14,2), units_sold bigint,
+    moving_avg_7d numeric(14,2), has_sales boolean not null,
+    primary key (sale_date, sales_region, sales_channel));
+create table marts.kpi_segment_category_sales (
+    sale_date date, sales_region text, sales_channel text, product_category text,
+    total_sales numeric(14,2), units_sold bigint, transactions bigint,
+    share_of_day numeric(7,4),
+    primary key (sale_date, sales_region, sales_channel, product_category));
 create table marts.kpi_segment_sales (
     sale_date date, sales_region text, sales_channel text, product_category text,
     total_sales numeric(14,2), transactions bigint, units_sold bigint, gross_profit numeric(14,2),
@@ -66,6 +78,7 @@ select
 """
 
 CENT = Decimal("0.01")
+ALL = ""  # the segment marts' "all regions" / "all channels"
 
 
 @dataclass(frozen=True)
@@ -166,11 +179,41 @@ def _mart_rows(sales: Sequence[Sale]) -> dict[str, list[tuple]]:
         rows["kpi_product_sales"].append(
             (day, name, *_product_attributes(members[(day, name)]), total, units,
              day_units.index(units) + 1))
-    # As dbt builds it: a row only for days with sales, the average over 7 calendar days.
-    for day, (total, tx, _units, _profit) in sorted(daily.items()):
-        week = [daily[day - dt.timedelta(days=k)][0] if (day - dt.timedelta(days=k)) in daily
-                else Decimal(0) for k in range(7)]
-        rows["kpi_sales_trend"].append((day, total, tx, _money(sum(week) / 7)))
+    # As dbt builds them: every calendar day from the first to the last day with sales, the
+    # average over 7 calendar days (missing days count as 0), for each region x channel
+    # choice; a segment's sales are those matching its region and channel, ALL matching any.
+    first = min(daily)
+    calendar = [first + dt.timedelta(days=n) for n in range((max(daily) - first).days + 1)]
+    regions = [ALL, *sorted({s.region for s in sales})]
+    channels = [ALL, *sorted({s.channel for s in sales})]
+    for region in regions:
+        for channel in channels:
+            chosen = [s for s in sales if region in (ALL, s.region) and channel in (ALL, s.channel)]
+            day_total: dict = defaultdict(Decimal)
+            by_day: dict = defaultdict(list)
+            for s in chosen:
+                day_total[s.sale_date] += s.total_sales
+                by_day[s.sale_date].append(s)
+            for day in calendar:
+                of_day = by_day[day]
+                total = sum((s.total_sales for s in of_day), Decimal(0))
+                tx = sum(s.transactions for s in of_day)
+                average = _money(sum(day_total[day - dt.timedelta(days=k)] for k in range(7)) / 7)
+                rows["kpi_segment_trend"].append(
+                    (day, region, channel, total, tx, _money(total / tx) if tx else None,
+                     sum(s.units for s in of_day), average, tx > 0))
+                if (region, channel) == (ALL, ALL):
+                    rows["kpi_sales_trend"].append((day, total, tx, average, tx > 0))
+            by_category: dict = defaultdict(lambda: [Decimal(0), 0, 0])
+            for s in chosen:
+                acc = by_category[(s.sale_date, s.category)]
+                acc[0] += s.total_sales
+                acc[1] += s.units
+                acc[2] += s.transactions
+            for (day, cat), (total, units, tx) in sorted(by_category.items()):
+                share = (total / day_total[day]).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+                rows["kpi_segment_category_sales"].append(
+                    (day, region, channel, cat, total, units, tx, share))
     for key, (total, tx, units, profit) in sorted(segment.items()):
         rows["kpi_segment_sales"].append((*key, total, tx, units, profit))
     for key, (total, units) in sorted(product_segment.items()):
@@ -213,10 +256,14 @@ def create_marts(settings: Settings, *, sales: Sequence[Sale] = (),
 
 
 def add_to_day_total(settings: Settings, day: dt.date, amount: Decimal) -> None:
-    """What a late file for `day` does to the daily mart (the other marts are left alone)."""
+    """What a late file for `day` does to the day's total in the daily marts, the page's "all
+    regions, all channels" row included (the other marts are left alone)."""
     with db.connect(settings) as conn:
         conn.execute("update marts.kpi_daily_sales set total_sales = total_sales + %s "
                      "where sale_date = %s", (amount, day))
+        conn.execute("update marts.kpi_segment_trend set total_sales = total_sales + %s "
+                     "where sale_date = %s and sales_region = %s and sales_channel = %s",
+                     (amount, day, ALL, ALL))
         conn.commit()
 
 

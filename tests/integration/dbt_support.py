@@ -29,8 +29,9 @@ from tests.integration.loader_support import SNAKE, sale
 ROOT = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
 CENT = Decimal("0.01")
+ALL = ""  # the segment marts' "all regions" / "all channels"
 
-__all__ = ["RawFile", "LoadedFile", "insert_raw", "run_dbt", "expected_marts", "read_mart",
+__all__ = ["ALL", "RawFile", "LoadedFile", "insert_raw", "run_dbt", "expected_marts", "read_mart",
            "DuplicateGrain", "sale", "resolve_sales", "product_identity", "product_name"]
 
 
@@ -283,15 +284,57 @@ def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], d
             **product_attributes(rows), "total_sales": a["total_sales"],
             "units_sold": a["units_sold"]}
 
-    trend = {}
+    # Every calendar day from the first to the last day with a sale (canceled included, as in
+    # kpi_daily_sales); the average over 7 calendar days, days without sales counting as 0.
+    calendar: list[dt.date] = []
     if daily:
-        first = min(k[0] for k in daily)
-        for (d,), row in daily.items():
-            window = [daily.get((d - dt.timedelta(days=i),), {}).get("total_sales", Decimal("0"))
-                      for i in range(7) if d - dt.timedelta(days=i) >= first]
-            trend[(d,)] = {"sale_date": d, "total_sales": row["total_sales"],
-                           "transactions": row["transactions"],
-                           "moving_avg_7d": _money(sum(window, Decimal("0")) / 7)}
+        first, last = min(k[0] for k in daily), max(k[0] for k in daily)
+        calendar = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    zero = {"total_sales": Decimal("0.00"), "transactions": 0}
+
+    def week_average(totals: dict[dt.date, Decimal], d: dt.date) -> Decimal:
+        return _money(sum((totals.get(d - dt.timedelta(days=i), Decimal("0")) for i in range(7)),
+                          Decimal("0")) / 7)
+
+    day_totals = {k[0]: v["total_sales"] for k, v in daily.items()}
+    trend = {}
+    for d in calendar:
+        row = daily.get((d,), zero)
+        trend[(d,)] = {"sale_date": d, "total_sales": row["total_sales"],
+                       "transactions": row["transactions"],
+                       "moving_avg_7d": week_average(day_totals, d),
+                       "has_sales": row["transactions"] > 0}
+
+    # Every region x channel choice, ALL matching any value; the segment's counted sales.
+    segment_trend, segment_category = {}, {}
+    regions = [ALL, *sorted({r["sales_region"] for r in counted})]
+    channels = [ALL, *sorted({r["sales_channel"] for r in counted})]
+    for reg in regions:
+        for ch in channels:
+            chosen = [r for r in counted
+                      if reg in (ALL, r["sales_region"]) and ch in (ALL, r["sales_channel"])]
+            by_day = {d: agg(rows) for (d,), rows in group(chosen).items()}
+            totals = {d: a["total_sales"] for d, a in by_day.items()}
+            for d in calendar:
+                a = by_day.get(d)
+                segment_trend[(d, reg, ch)] = {
+                    "sale_date": d, "sales_region": reg, "sales_channel": ch,
+                    "total_sales": a["total_sales"] if a else Decimal("0.00"),
+                    "transactions": a["transactions"] if a else 0,
+                    "avg_ticket": _money(a["total_sales"] / a["transactions"]) if a else None,
+                    "units_sold": a["units_sold"] if a else 0,
+                    "moving_avg_7d": week_average(totals, d),
+                    "has_sales": a is not None,
+                }
+            for (d, cat), rows in group(chosen, "product_category").items():
+                a = agg(rows)
+                segment_category[(d, reg, ch, cat)] = {
+                    "sale_date": d, "sales_region": reg, "sales_channel": ch,
+                    "product_category": cat, "total_sales": a["total_sales"],
+                    "units_sold": a["units_sold"], "transactions": a["transactions"],
+                    "share_of_day": (a["total_sales"] / totals[d]).quantize(
+                        Decimal("0.0001"), rounding=ROUND_HALF_UP) if totals[d] else None,
+                }
 
     return {
         "kpi_daily_sales": daily,
@@ -300,6 +343,8 @@ def expected_marts(files: list[LoadedFile]) -> dict[str, dict[tuple[Any, ...], d
         "kpi_segment_sales": segment,
         "kpi_product_segment_sales": product_segment,
         "kpi_sales_trend": trend,
+        "kpi_segment_trend": segment_trend,
+        "kpi_segment_category_sales": segment_category,
         "dq_product_identity": {(): product_identity(files)},
     }
 
@@ -311,5 +356,8 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "kpi_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_category"),
     "kpi_product_segment_sales": ("sale_date", "sales_region", "sales_channel", "product_name"),
     "kpi_sales_trend": ("sale_date",),
+    "kpi_segment_trend": ("sale_date", "sales_region", "sales_channel"),
+    "kpi_segment_category_sales": ("sale_date", "sales_region", "sales_channel",
+                                   "product_category"),
     "dq_product_identity": (),
 }

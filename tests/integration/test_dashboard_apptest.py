@@ -63,7 +63,7 @@ def run_app(monkeypatch, env: dict[str, str], *, lang: str | None = None,
 
 
 def _widget(at: AppTest, key: str):
-    for kind in ("date_input", "selectbox", "multiselect", "radio"):
+    for kind in ("date_input", "selectbox", "radio"):
         for widget in getattr(at, kind):
             if widget.key == key:
                 return widget
@@ -125,7 +125,7 @@ def test_seven_day_window_changes_best_selling_product(monkeypatch, dash_db):
 
 def test_region_filter_reads_segment_marts(monkeypatch, dash_db):
     at = run_app(monkeypatch, support.app_env(dash_db), lang="en",
-                 widgets={"regions": ["Sudeste"]})
+                 widgets={"region": "Sudeste"})
 
     assert metric(at, "Total sales") == ("R$ 1,234.56", "+R$ 434.56 (+54.3%)")
     assert metric(at, "Average value per transaction") == ("R$ 176.37", "-R$ 23.63 (-11.8%)")
@@ -137,14 +137,49 @@ def test_region_filter_reads_segment_marts(monkeypatch, dash_db):
 
 def test_channel_filter_reads_segment_marts(monkeypatch, dash_db):
     at = run_app(monkeypatch, support.app_env(dash_db), lang="pt-BR",
-                 widgets={"channels": ["Store"]})
+                 widgets={"channel": "Store"})
 
     assert metric(at, "Vendas Totais") == ("R$ 234,56", "-R$ 200,00 (-46,0%)")
     assert metric(at, "Valor Médio por Transação") == ("R$ 78,19", "-R$ 139,09 (-64,0%)")
 
 
+def test_region_and_channel_together_read_one_segment(monkeypatch, dash_db):
+    at = run_app(monkeypatch, support.app_env(dash_db), lang="en",
+                 widgets={"region": "Sudeste", "channel": "Online"})
+
+    # Jan 15: 1,000.00 in 4 sales; Jan 14: 800.00 in 4
+    assert metric(at, "Total sales") == ("R$ 1,000.00", "+R$ 200.00 (+25.0%)")
+    assert metric(at, "Average value per transaction") == ("R$ 250.00", "+R$ 50.00 (+25.0%)")
+    # Jan 9-15: (700.00 + 800.00 + 1,000.00) / 7 = 357.14; Jan 8-14: 1,500.00 / 7 = 214.29
+    assert metric(at, "Sales trend (7-day average)") == ("R$ 357.14", "+R$ 142.85 (+66.7%)")
+    assert metric(at, "Top category") == ("Electronics · 100.0%", "+R$ 200.00 (+25.0%)")
+
+
+def test_choosing_all_again_shows_every_segment(monkeypatch, dash_db):
+    at = run_app(monkeypatch, support.app_env(dash_db), lang="en", widgets={"region": "Sul"})
+    assert metric(at, "Total sales")[0] == "R$ 0.00"
+
+    _widget(at, "region").set_value("")
+    at.run()
+
+    assert metric(at, "Total sales") == ("R$ 1,734.56", "+R$ 500.00 (+40.5%)")
+
+
+@pytest.mark.parametrize("lang, regions, channels", [
+    ("en", "All regions", "All channels"),
+    ("pt-BR", "Todas as regiões", "Todos os canais"),
+])
+def test_region_and_channel_filters_offer_all_then_each_value(monkeypatch, dash_db, lang,
+                                                              regions, channels):
+    at = run_app(monkeypatch, support.app_env(dash_db), lang=lang)
+
+    assert _widget(at, "region").options == [regions, "Nordeste", "Sudeste", "Sul"]
+    assert _widget(at, "channel").options == [channels, "Marketplace", "Online", "Store"]
+    assert (_widget(at, "region").value, _widget(at, "channel").value) == ("", "")
+
+
 def test_region_without_sales_that_day_shows_zero_and_no_ticket(monkeypatch, dash_db):
-    at = run_app(monkeypatch, support.app_env(dash_db), lang="en", widgets={"regions": ["Sul"]})
+    at = run_app(monkeypatch, support.app_env(dash_db), lang="en", widgets={"region": "Sul"})
 
     assert metric(at, "Total sales")[0] == "R$ 0.00"
     assert metric(at, "Average value per transaction") == ("—", None)
@@ -250,7 +285,7 @@ def test_page_fills_in_once_the_marts_are_built(monkeypatch, base_settings):
 
     assert not at.exception
     assert metric(at, "Total sales")[0] == "R$ 1,734.56"
-    assert "Sudeste" in _widget(at, "regions").options
+    assert "Sudeste" in _widget(at, "region").options
 
 
 def _closed_port() -> int:
@@ -336,7 +371,7 @@ def test_best_selling_card_table_and_chart_rank_products_by_name(monkeypatch, up
 
 def test_segment_filter_ranks_products_by_name_too(monkeypatch, upstream_db):
     at = run_app(monkeypatch, support.app_env(upstream_db), lang="pt-BR",
-                 widgets={"regions": ["Texas"]})
+                 widgets={"region": "Texas"})
 
     assert metric(at, "Produto Mais Vendido") == ("Nuts", "+1 (+25,0%)")
     assert list(_products_table(at, "Produto")["Produto"]) == ["Nuts", "Coffee"]

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 DAYS = [f"2026-03-0{n}" for n in range(1, 8)]
+GAP_DAYS, AFTER_GAP = ["2026-03-08", "2026-03-09"], "2026-03-10"  # no sales, then one sale
 BOOK = {"product_id": "P-002", "product_name": "Novel", "product_category": "Books",
         "sales_region": "Sul", "sales_channel": "Store"}
 E, B = ("P-001", "Electronics", "Sudeste", "Online"), ("P-002", "Books", "Sul", "Store")
@@ -39,7 +40,12 @@ def drop(mart: str, where: str, *params: object, rows: int = 1) -> Tamper:
     return (f"delete from marts.{mart} where {where}", params, rows)  # noqa: S608 - test constants
 
 
+def flip(mart: str, where: str, *params: object) -> Tamper:
+    return (f"update marts.{mart} set has_sales = not has_sales where {where}", params, 1)  # noqa: S608 - test constants
+
+
 SEG = "sale_date = %s and sales_region = %s and sales_channel = %s"
+ALL = ""  # the segment marts' "all regions" / "all channels" value
 TAMPERS: dict[str, tuple[str, list[Tamper]]] = {
     "kpi_daily_sales": ("assert_kpi_daily_sales_reconciles_with_fct_sales", [
         *(bump("kpi_daily_sales", m, "sale_date = %s", DAYS[i]) for i, m in enumerate(
@@ -89,6 +95,32 @@ TAMPERS: dict[str, tuple[str, list[Tamper]]] = {
         *(bump("kpi_sales_trend", m, "sale_date = %s", DAYS[i])
           for i, m in enumerate(("total_sales", "transactions"))),
         drop("kpi_sales_trend", "sale_date = %s", DAYS[2]),
+        bump("kpi_sales_trend", "moving_avg_7d", "sale_date = %s", DAYS[3]),
+        flip("kpi_sales_trend", "sale_date = %s", DAYS[4]),
+        bump("kpi_sales_trend", "total_sales", "sale_date = %s", GAP_DAYS[0]),
+    ]),
+    "kpi_segment_trend": ("assert_kpi_segment_trend_reconciles_with_fct_sales", [
+        bump("kpi_segment_trend", "total_sales", SEG, DAYS[0], E[2], E[3]),
+        bump("kpi_segment_trend", "transactions", SEG, DAYS[1], ALL, ALL),
+        bump("kpi_segment_trend", "units_sold", SEG, DAYS[2], E[2], ALL),
+        bump("kpi_segment_trend", "avg_ticket", SEG, DAYS[3], ALL, E[3]),
+        bump("kpi_segment_trend", "moving_avg_7d", SEG, DAYS[4], B[2], B[3]),
+        flip("kpi_segment_trend", SEG, DAYS[5], B[2], ALL),
+        bump("kpi_segment_trend", "total_sales", SEG, GAP_DAYS[1], ALL, ALL),
+        # the missing row, and its segment no longer has every day
+        drop("kpi_segment_trend", SEG, DAYS[6], B[2], B[3], rows=2),
+    ]),
+    "kpi_segment_category_sales": ("assert_kpi_segment_category_sales_reconciles_with_fct_sales", [
+        bump("kpi_segment_category_sales", "total_sales", SEG + " and product_category = %s",
+             DAYS[0], E[2], E[3], E[1]),
+        bump("kpi_segment_category_sales", "units_sold", SEG + " and product_category = %s",
+             DAYS[1], ALL, ALL, E[1]),
+        bump("kpi_segment_category_sales", "transactions", SEG + " and product_category = %s",
+             DAYS[2], E[2], ALL, E[1]),
+        bump("kpi_segment_category_sales", "share_of_day", SEG + " and product_category = %s",
+             DAYS[3], ALL, ALL, B[1]),
+        drop("kpi_segment_category_sales", SEG + " and product_category = %s", DAYS[4], ALL,
+             B[3], B[1]),
     ]),
 }
 
@@ -107,6 +139,9 @@ def built(base_settings, tmp_path_factory):
         insert_raw(conn, RawFile(key="incoming/r.csv", etag="r1",
                                  modified_at=dt.datetime.now(dt.UTC),
                                  rows=[r for d in DAYS for r in day_rows(d)]))
+        insert_raw(conn, RawFile(key="incoming/gap.csv", etag="g1",
+                                 modified_at=dt.datetime.now(dt.UTC),
+                                 rows=[sale("G1", day=AFTER_GAP)]))
     target = tmp_path_factory.mktemp("dbt")
     run_dbt(settings, "build", target=target)  # raises if any data test fails
     return settings, target

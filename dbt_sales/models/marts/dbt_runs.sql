@@ -9,6 +9,8 @@
 -- depends_on: {{ ref('kpi_sales_trend') }}
 -- depends_on: {{ ref('kpi_segment_sales') }}
 -- depends_on: {{ ref('kpi_product_segment_sales') }}
+-- depends_on: {{ ref('kpi_segment_trend') }}
+-- depends_on: {{ ref('kpi_segment_category_sales') }}
 -- depends_on: {{ ref('dq_files') }}
 -- depends_on: {{ ref('dq_rejected_rows') }}
 -- depends_on: {{ ref('dq_product_identity') }}

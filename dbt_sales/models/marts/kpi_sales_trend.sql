@@ -1,4 +1,6 @@
-{#- A plain table: it reads kpi_daily_sales (one row per day), so rebuilding it is cheap. -#}
+{#- A plain table: it reads kpi_daily_sales (one row per day), so rebuilding it is cheap.
+    Every calendar day from the first to the last day of kpi_daily_sales has a row, so a
+    reader picks a day by key and never has to fill gaps or re-derive the average. -#}
 
 with
 
@@ -29,7 +31,6 @@ series as (
 
     select
         calendar.sale_date,
-        daily.sale_date is not null as has_row,
         coalesce(daily.total_sales, 0) as total_sales,
         coalesce(daily.transactions, 0) as transactions,
         -- over 7 calendar days whatever the data: days before the first sale count as 0 too
@@ -49,9 +50,9 @@ final as (
         sale_date,
         cast(total_sales as numeric(14, 2)) as total_sales,
         cast(transactions as bigint) as transactions,
-        cast(round(moving_avg_raw, 2) as numeric(14, 2)) as moving_avg_7d
+        cast(round(moving_avg_raw, 2) as numeric(14, 2)) as moving_avg_7d,
+        transactions > 0 as has_sales
     from series
-    where has_row
 
 )
 

@@ -70,9 +70,10 @@ def _count_sales(b: Any) -> int:
         return int(conn.execute("select count(*) from raw.sales").fetchone()[0])
 
 
-def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> float:
-    """Announce every file on fresh topics, run `members` loaders, return first received ->
-    last loaded."""
+def _burst_seconds(b: Any, paths: list[Path], members: int,
+                   bin_dir: Path) -> tuple[float, float]:
+    """Announce every file on fresh topics, run `members` loaders; (first received -> last
+    loaded, share of the machine's CPU time busy meanwhile)."""
     import psycopg
 
     from announcer.announce import make_event
@@ -100,25 +101,39 @@ def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> fl
     cmd = [str(bin_dir / "salespipe"), "load", "--no-dbt", "--exit-when-idle", "3", "--group",
            f"g-{topics[0]}", "--files-topic", topics[0], "--dlq-topic", topics[1],
            "--loads-topic", topics[2]]
+    busy_before = _cpu_ticks()
     procs = [subprocess.Popen(cmd, env=b.env, stderr=subprocess.DEVNULL) for _ in range(members)]
     for p in procs:
         p.wait(1800)
+    busy, total = (after - before for after, before in zip(_cpu_ticks(), busy_before, strict=True))
     with psycopg.connect(**b.settings.pg_connect_kwargs()) as conn:
         n, first, last = conn.execute(
             "select count(*), min(received_at), max(loaded_at) from raw.files where key = any(%s) "
             "and status = 'loaded'", (keys,)).fetchone()
     if n != len(keys):
         raise RuntimeError(f"{members} loader(s) loaded {n} of {len(keys)} files")
-    return (last - first).total_seconds()
+    return (last - first).total_seconds(), busy / total if total else 0.0
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def bench_loader_members(b: Any, files: int, rows: int, bin_dir: Path, samples: int = 2) -> dict:
+    """Also records how busy the machine's CPUs were while one loader ran: a second loader
+    can only add what one leaves idle (loader, PostgreSQL and S3 share the same cores)."""
     paths = [b.make_file(dt.date(2027, 2, 1) + dt.timedelta(days=i), rows, 500 + i)
              for i in range(files)]
-    one, two = [], []
+    one, two, one_busy = [], [], []
     for _ in range(samples):
-        one.append(_burst_seconds(b, paths, 1, bin_dir))
-        two.append(_burst_seconds(b, paths, 2, bin_dir))
+        seconds, busy = _burst_seconds(b, paths, 1, bin_dir)
+        one.append(seconds)
+        one_busy.append(busy)
+        two.append(_burst_seconds(b, paths, 2, bin_dir)[0])
     one_s, two_s = statistics.median(one), statistics.median(two)
     return {"files": files, "rows_per_file": rows, "samples": samples, "one_loader_s": one,
-            "two_loaders_s": two, "speedup": one_s / two_s}
+            "two_loaders_s": two, "speedup": one_s / two_s,
+            "cpu_busy_one_loader": statistics.median(one_busy)}

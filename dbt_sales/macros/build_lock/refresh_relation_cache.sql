@@ -6,7 +6,12 @@
     fails with `relation ... already exists`. A view another build created meanwhile would
     enter the cache without the view dependencies dbt records when it fills the cache itself,
     and replacing its parent (`drop ... cascade`) would then leave the cache believing it still
-    exists; so such a view, when this run builds it anyway, is dropped here instead. -#}
+    exists; so such a view, when this run builds it anyway, is dropped here instead.
+
+    The same holds for a view dbt did see, when it saw it while another build was replacing
+    a parent (the view then depended on `<parent>__dbt_backup`, so dbt recorded no link to the
+    parent). Every view this run builds after a parent view it also builds is gone by then
+    (the parent's replacement drops it with cascade), so the cache is told so now. -#}
 {% macro refresh_relation_cache() -%}
     {%- set nodes = graph.nodes.values()
         | selectattr('resource_type', 'in', ['model', 'seed', 'snapshot']) | list -%}
@@ -40,6 +45,21 @@
             {%- do found.append(row[0] ~ '.' ~ row[1]) -%}
             {%- do adapter.cache_added(relation) -%}
         {%- endif -%}
+    {%- endfor -%}
+    {%- set view_parents = run_query(
+        "select distinct cn.nspname || '.' || c.relname,"
+        ~ " pn.nspname || '.' || regexp_replace(p.relname, '__dbt_backup$', '')"
+        ~ " from pg_depend as d"
+        ~ " join pg_rewrite as r on r.oid = d.objid"
+        ~ " join pg_class as c on c.oid = r.ev_class"
+        ~ " join pg_namespace as cn on cn.oid = c.relnamespace"
+        ~ " join pg_class as p on p.oid = d.refobjid and p.relkind = 'v' and p.oid <> c.oid"
+        ~ " join pg_namespace as pn on pn.oid = p.relnamespace"
+        ~ " where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass"
+        ~ " and cn.nspname in ('" ~ schemas | join("', '") ~ "')") -%}
+    {%- for view, parent in view_parents.rows
+        if view in selected and parent in selected and view in found -%}
+        {%- do found.remove(view) -%}
     {%- endfor -%}
     {%- for node in nodes -%}
         {%- if (node.schema ~ '.' ~ node.alias) not in found -%}

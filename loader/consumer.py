@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,22 +81,31 @@ class Ownership:
     """The partitions this member holds, as the rebalance callbacks report them.
 
     Kafka delivers whole assignments eagerly or increments cooperatively; both read as "these
-    were added" and "these were taken away", so a set of (topic, partition) is all it takes.
+    were added" and "these were taken away". A message is ours to load only if its partition
+    is ours now and has been since the message was fetched: after a partition comes back,
+    Kafka fetches it again from the committed offset, so an older copy must not be loaded
+    (committing it could skip a message handed back in between).
     """
 
     def __init__(self) -> None:
-        self._owned: set[tuple[str, int]] = set()
+        self._since: dict[tuple[str, int], int] = {}  # owned partition -> epoch it came
+        self.epoch = 0  # counts assignment changes
 
     def assigned(self, partitions: list[Any]) -> None:
-        self._owned |= {(tp.topic, tp.partition) for tp in partitions}
+        self.epoch += 1
+        self._since.update({(tp.topic, tp.partition): self.epoch for tp in partitions})
         log.info("event=partitions_assigned partitions=%s", _names(partitions))
 
     def revoked(self, partitions: list[Any]) -> None:
-        self._owned -= {(tp.topic, tp.partition) for tp in partitions}
+        self.epoch += 1
+        for tp in partitions:
+            self._since.pop((tp.topic, tp.partition), None)
         log.info("event=partitions_revoked partitions=%s", _names(partitions))
 
-    def owns(self, msg: Any) -> bool:
-        return (msg.topic(), msg.partition()) in self._owned
+    def owns(self, msg: Any, fetched_at: int | None = None) -> bool:
+        """`fetched_at`: the epoch when the message was fetched (default: now)."""
+        since = self._since.get((msg.topic(), msg.partition()))
+        return since is not None and since <= (self.epoch if fetched_at is None else fetched_at)
 
 
 def _names(partitions: list[Any]) -> str:
@@ -120,6 +130,7 @@ class Loader:
         self.batch_size = batch_size
         self.stop = threading.Event()
         self.ownership = Ownership()
+        self._carried: deque[tuple[Any, int]] = deque()  # fetched between files
         self.consumer = Consumer(kafka.consumer_config(
             settings, group_id, **{"max.poll.interval.ms": MAX_POLL_INTERVAL_MS}))
         self.producer = Producer(kafka.producer_config(settings))
@@ -253,17 +264,19 @@ class Loader:
             while not self.stop.is_set():
                 if self.builds.error is not None:
                     raise self.builds.error
-                msgs = self._next_batch()
+                pending = self._next_batch()
+                msgs: list[Any] = []
                 batch = Batch()
-                for msg in msgs:
-                    if self.stop.is_set():
-                        break  # uncommitted messages are redelivered to whoever owns them next
+                while pending and not self.stop.is_set():
+                    # (a stop leaves the rest uncommitted: redelivered to whoever owns it next)
+                    msg, fetched_at = pending.popleft()
+                    msgs.append(msg)
                     if msg.error():
                         # e.g. TOPIC_AUTHORIZATION_FAILED arrives as a message, not a callback
                         kafka.raise_if_fatal(msg.error())
                         log.warning("event=kafka_error error=%s", msg.error())
                         continue
-                    if not self.ownership.owns(msg):
+                    if not self.ownership.owns(msg, fetched_at):
                         log.info("event=handed_back partition=%s offset=%s", msg.partition(),
                                  msg.offset())
                         continue
@@ -274,6 +287,7 @@ class Loader:
                         # Lost the partition in a rebalance: the next owner redelivers; loads
                         # are idempotent, so this costs a skip, not a double count.
                         log.warning("event=commit_failed error=%s", exc)
+                    self._poll_between_files()
                 if any(not m.error() for m in msgs):
                     self.finish_batch(batch)
                     idle_since = time.monotonic()
@@ -290,14 +304,34 @@ class Loader:
         finally:
             self.close()
 
-    def _next_batch(self) -> list[Any]:
-        """Wait for one message, then take whatever else is already fetched (up to the batch
-        size) without waiting: `consume(n, timeout)` alone holds a lone file back until the
-        timeout, which is pure added latency when files arrive one at a time."""
-        msgs = self.consumer.consume(num_messages=1, timeout=POLL_TIMEOUT_S)
-        if msgs and self.batch_size > 1:
-            msgs += self.consumer.consume(num_messages=self.batch_size - 1, timeout=0)
-        return msgs
+    def _poll_between_files(self) -> None:
+        """Poll without waiting between two files of a batch. Rebalance callbacks only run
+        inside a poll: a member that joins while this one works through a burst gets its
+        partitions now (their remaining messages are handed back), not after the whole
+        batch. What the poll returns waits for the next batch, so this batch's build is not
+        held back by files that arrived later."""
+        room = self.batch_size - len(self._carried)
+        if room > 0:
+            self._carried.extend(self._stamped(self.consumer.consume(room, timeout=0)))
+
+    def _next_batch(self) -> deque[tuple[Any, int]]:
+        """Messages with the ownership epoch they were fetched in: those carried over from
+        polls between files, else wait for one message; then whatever else is already fetched
+        (up to the batch size) without waiting: `consume(n, timeout)` alone holds a lone file
+        back until the timeout, which is pure added latency when files arrive one at a time."""
+        batch, self._carried = self._carried, deque()
+        if not batch:
+            batch.extend(self._stamped(self.consumer.consume(1, timeout=POLL_TIMEOUT_S)))
+        if batch and len(batch) < self.batch_size:
+            batch.extend(self._stamped(self.consumer.consume(self.batch_size - len(batch),
+                                                             timeout=0)))
+        return batch
+
+    def _stamped(self, msgs: list[Any]) -> list[tuple[Any, int]]:
+        """Read the epoch after consume() returned: the assignment it may have changed (the
+        first join happens inside it) is the one its messages were fetched under."""
+        epoch = self.ownership.epoch
+        return [(m, epoch) for m in msgs]
 
     def close(self) -> None:
         from confluent_kafka import KafkaException

@@ -99,7 +99,7 @@ TAMPERS: dict[str, tuple[str, list[Tamper]]] = {
         flip("kpi_sales_trend", "sale_date = %s", DAYS[4]),
         bump("kpi_sales_trend", "total_sales", "sale_date = %s", GAP_DAYS[0]),
     ]),
-    "kpi_segment_trend": ("assert_kpi_segment_trend_reconciles_with_fct_sales", [
+    "kpi_segment_trend": ("assert_kpi_segment_trend_reconciles_with_kpi_segment_sales", [
         bump("kpi_segment_trend", "total_sales", SEG, DAYS[0], E[2], E[3]),
         bump("kpi_segment_trend", "transactions", SEG, DAYS[1], ALL, ALL),
         bump("kpi_segment_trend", "units_sold", SEG, DAYS[2], E[2], ALL),

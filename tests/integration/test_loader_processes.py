@@ -123,6 +123,7 @@ def test_batch_held_across_a_rebalance_hands_back_the_revoked_partition(world, c
     gave away (their new owner does), and every file is loaded exactly once."""
     import logging
     import re
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     from loader.consumer import Loader
@@ -137,7 +138,7 @@ def test_batch_held_across_a_rebalance_hands_back_the_revoked_partition(world, c
     joiner: list[subprocess.Popen] = []
     revoked: set[int] = set()
 
-    def hold_until_revoked() -> list:
+    def hold_until_revoked() -> deque:
         """The first batch holds messages of every partition; then a second member joins and
         the batch is kept until the rebalance served inside consume() took a partition."""
         del holder._next_batch  # later batches are the loader's own
@@ -154,7 +155,9 @@ def test_batch_held_across_a_rebalance_hands_back_the_revoked_partition(world, c
             assert time.monotonic() < deadline, "the second member never took a partition"
             msgs += holder.consumer.consume(num_messages=20, timeout=0.5)
         revoked.update(revoked_now)
-        return msgs
+        # as _next_batch returns them, with an ownership epoch: the partitions still held
+        # were held all along, so their messages stay loadable; the revoked ones are not
+        return deque((m, holder.ownership.epoch) for m in msgs)
 
     holder._next_batch = hold_until_revoked  # type: ignore[method-assign]
     with ThreadPoolExecutor(1) as pool:

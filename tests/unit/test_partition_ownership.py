@@ -47,3 +47,24 @@ def test_same_partition_number_of_another_topic_is_not_owned():
     own = Ownership()
     own.assigned([TopicPartition("sales.files", 0)])
     assert not own.owns(Msg("other.topic", 0))
+
+
+def test_message_fetched_before_its_partition_came_back_is_not_loaded():
+    """After a revoke and a new assignment Kafka fetches the partition again from the
+    committed offset; the copy fetched before must be left, or committing it could skip a
+    message handed back in between."""
+    own = Ownership()
+    own.assigned([TopicPartition("sales.files", 0)])
+    fetched = own.epoch
+    own.revoked([TopicPartition("sales.files", 0)])
+    own.assigned([TopicPartition("sales.files", 0)])
+    assert not own.owns(Msg("sales.files", 0), fetched)
+    assert own.owns(Msg("sales.files", 0), own.epoch)
+
+
+def test_message_of_a_partition_held_throughout_stays_ours_across_other_changes():
+    own = Ownership()
+    own.assigned([TopicPartition("sales.files", 0), TopicPartition("sales.files", 1)])
+    fetched = own.epoch
+    own.revoked([TopicPartition("sales.files", 1)])
+    assert own.owns(Msg("sales.files", 0), fetched)

@@ -36,7 +36,7 @@ BIN = Path(sys.executable).parent
 CURRENT = {
     "loader": "valid rows stay Arrow arrays end to end, pyarrow renders the COPY CSV in the "
               "writer thread",
-    "freshness": "row rules as constraints (48 build nodes instead of 88), one build lock "
+    "freshness": "row rules as constraints (48 build nodes instead of 95), one build lock "
                  "inside dbt, rebalances served between files",
     "dbt_scale": "row rules as constraints, segment marts, change log pruned by truncation, "
                  "segment trend reconciled with kpi_segment_sales",

@@ -72,51 +72,91 @@ def _count_sales(b: Any) -> int:
 
 def _burst_seconds(b: Any, paths: list[Path], members: int,
                    bin_dir: Path) -> tuple[float, float]:
-    """Announce every file on fresh topics, run `members` loaders; (first received -> last
-    loaded, share of the machine's CPU time busy meanwhile)."""
+    """Run `members` loaders in one group (fresh topics, the default partition count), wait
+    until the group is stable, then announce every file at once; (first received -> last
+    loaded, share of the machine's CPU time busy meanwhile).
+
+    Loaders are long-running services: a burst lands on a group that already formed. Starting
+    the processes after the announcements would measure the group forming instead (the first
+    member takes every partition, then hands half back), which a running pipeline pays once.
+    """
+    import json
+    import signal
+
     import psycopg
+    from confluent_kafka import Producer
 
     from announcer.announce import make_event
     from salespipe import kafka
 
     run = uuid.uuid4().hex[:6]
     topics = [f"bench.members.{run}.{t}" for t in ("files", "dlq", "loads")]
-    kafka.ensure_topics(b.settings, wanted={topics[0]: 4, topics[1]: 1, topics[2]: 1})
-    keys = []
-    for i, path in enumerate(paths):
-        key = f"incoming/members_{run}_{i:02d}.csv"
+    partitions = b.settings.KAFKA_TOPIC_PARTITIONS
+    kafka.ensure_topics(b.settings, wanted={topics[0]: partitions, topics[1]: 1, topics[2]: 1})
+    keys = [f"incoming/members_{run}_{i:02d}.csv" for i in range(len(paths))]
+    for key, path in zip(keys, paths, strict=True):
         b.upload(key, path)
-        keys.append(key)
-    import json
-
-    from confluent_kafka import Producer
-
-    producer = Producer(kafka.producer_config(b.settings))
-    # Round-robin over the 4 partitions: hashing 10 keys put 8 of them on two partitions in
-    # one run, so one member had almost nothing to do whatever the loader does; many keys
-    # spread evenly on average, which is the case to measure.
-    for i, (key, path) in enumerate(zip(keys, paths, strict=True)):
-        head = b.s3.head_object(Bucket=b.settings.BUCKET_NAME, Key=key)
-        event = make_event(b.settings.BUCKET_NAME, key, path.stat().st_size, head["ETag"].strip('"'))
-        producer.produce(topics[0], key=key.encode(), value=json.dumps(event).encode(),
-                         partition=i % 4)
-    producer.flush(30)
-    checkpoint(b.settings)
-    cmd = [str(bin_dir / "salespipe"), "load", "--no-dbt", "--exit-when-idle", "3", "--group",
-           f"g-{topics[0]}", "--files-topic", topics[0], "--dlq-topic", topics[1],
-           "--loads-topic", topics[2]]
-    busy_before = _cpu_ticks()
+    group = f"g-{topics[0]}"
+    cmd = [str(bin_dir / "salespipe"), "load", "--no-dbt", "--group", group,
+           "--files-topic", topics[0], "--dlq-topic", topics[1], "--loads-topic", topics[2]]
     procs = [subprocess.Popen(cmd, env=b.env, stderr=subprocess.DEVNULL) for _ in range(members)]
-    for p in procs:
-        p.wait(1800)
-    busy, total = (after - before for after, before in zip(_cpu_ticks(), busy_before, strict=True))
-    with psycopg.connect(**b.settings.pg_connect_kwargs()) as conn:
-        n, first, last = conn.execute(
-            "select count(*), min(received_at), max(loaded_at) from raw.files where key = any(%s) "
-            "and status = 'loaded'", (keys,)).fetchone()
-    if n != len(keys):
-        raise RuntimeError(f"{members} loader(s) loaded {n} of {len(keys)} files")
+    try:
+        _wait_for(lambda: _group_formed(b.settings, group, members), 120, "group formed")
+        checkpoint(b.settings)
+        producer = Producer(kafka.producer_config(b.settings))
+        busy_before = _cpu_ticks()
+        # Round-robin over the partitions: with a file count that divides evenly, every member
+        # has the same work. Hashed keys spread evenly only on average over many files; a
+        # burst of ten can put most of them on one member, whatever the loader does.
+        for i, (key, path) in enumerate(zip(keys, paths, strict=True)):
+            head = b.s3.head_object(Bucket=b.settings.BUCKET_NAME, Key=key)
+            event = make_event(b.settings.BUCKET_NAME, key, path.stat().st_size,
+                               head["ETag"].strip('"'))
+            producer.produce(topics[0], key=key.encode(), value=json.dumps(event).encode(),
+                             partition=i % partitions)
+        producer.flush(30)
+        with psycopg.connect(**b.settings.pg_connect_kwargs(), autocommit=True) as conn:
+            def loaded() -> int:
+                return int(conn.execute("select count(*) from raw.files where key = any(%s) "
+                                        "and status = 'loaded'", (keys,)).fetchone()[0])
+
+            _wait_for(lambda: loaded() == len(keys), 1800, f"{members} loader(s) loading")
+            busy, total = (after - before
+                           for after, before in zip(_cpu_ticks(), busy_before, strict=True))
+            first, last = conn.execute(
+                "select min(received_at), max(loaded_at) from raw.files where key = any(%s)",
+                (keys,)).fetchone()
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(120)
     return (last - first).total_seconds(), busy / total if total else 0.0
+
+
+def _group_formed(settings: Any, group: str, members: int) -> bool:
+    """Every member joined and holds partitions, as the broker sees the group."""
+    from confluent_kafka import ConsumerGroupState
+    from confluent_kafka.admin import AdminClient
+
+    from salespipe.kafka import client_config
+
+    admin = AdminClient(client_config(settings))
+    try:
+        description = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    except Exception:  # noqa: BLE001 - the group does not exist until its first member joins
+        return False
+    return (description.state == ConsumerGroupState.STABLE
+            and len(description.members) == members
+            and all(m.assignment.topic_partitions for m in description.members))
+
+
+def _wait_for(check: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"benchmark: {what} took more than {timeout:.0f}s")
+        time.sleep(0.1)
 
 
 def _cpu_ticks() -> tuple[int, int]:
@@ -126,18 +166,27 @@ def _cpu_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def bench_loader_members(b: Any, files: int, rows: int, bin_dir: Path, samples: int = 2) -> dict:
-    """Also records how busy the machine's CPUs were while one loader ran: a second loader
-    can only add what one leaves idle (loader, PostgreSQL and S3 share the same cores)."""
+def bench_loader_members(b: Any, bursts: list[tuple[int, int]], bin_dir: Path,
+                         samples: int = 3) -> dict[str, Any]:
+    """One loader against two, for each (files, rows per file) of `bursts`: the first is the
+    headline, the others go under "more". Also records how busy the machine's CPUs were: a
+    second loader can only add what one leaves idle, and here the loaders, PostgreSQL, the S3
+    server and Kafka share two cores."""
+    first, *more = [_members_on(b, files, rows, bin_dir, samples) for files, rows in bursts]
+    return {**first, "more": more}
+
+
+def _members_on(b: Any, files: int, rows: int, bin_dir: Path, samples: int) -> dict[str, Any]:
     paths = [b.make_file(dt.date(2027, 2, 1) + dt.timedelta(days=i), rows, 500 + i)
              for i in range(files)]
-    one, two, one_busy = [], [], []
+    one, two, one_busy, two_busy = [], [], [], []
     for _ in range(samples):
-        seconds, busy = _burst_seconds(b, paths, 1, bin_dir)
-        one.append(seconds)
-        one_busy.append(busy)
-        two.append(_burst_seconds(b, paths, 2, bin_dir)[0])
-    one_s, two_s = statistics.median(one), statistics.median(two)
+        for members, seconds, busy in ((1, one, one_busy), (2, two, two_busy)):
+            took, cpu = _burst_seconds(b, paths, members, bin_dir)
+            seconds.append(took)
+            busy.append(cpu)
     return {"files": files, "rows_per_file": rows, "samples": samples, "one_loader_s": one,
-            "two_loaders_s": two, "speedup": one_s / two_s,
-            "cpu_busy_one_loader": statistics.median(one_busy)}
+            "two_loaders_s": two, "speedup": statistics.median(one) / statistics.median(two),
+            "cpu_busy_one_loader": statistics.median(one_busy),
+            "cpu_busy_two_loaders": statistics.median(two_busy)}
+

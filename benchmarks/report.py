@@ -12,6 +12,17 @@ TARGETS = {
 }
 
 
+MEMBERS_METHOD = (
+    "Two loaders vs one: `salespipe load --no-dbt` processes join one group on fresh topics "
+    "(the default 6 partitions) and the group is stable before the burst is announced, files "
+    "spread round-robin over the partitions; timed from the first file received to the last "
+    "loaded (`raw.files`). Loaders, PostgreSQL, the S3 server and Kafka share the 2 cores: "
+    "with 100,000-row files two loaders keep them nearly all busy, so that shape shows the "
+    "machine's limit, not the loader's. Before — processes started after the announcements "
+    "(the group forming was timed: the first member takes every partition and hands half back "
+    "after its first file), 10 × 100,000 rows on 4 partitions: 1.08×.")
+
+
 def _ok(good: bool) -> str:
     return "met" if good else "**missed**"
 
@@ -25,13 +36,23 @@ def _realistic_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{s['ceiling_rows_per_s']:,.0f} rows/s, median of {s['samples']})",
             "≥ 75%", _ok(s["share_of_ceiling"] >= TARGETS["ceiling_share"])))
     if m := r.get("loader_members"):
-        out.append((
-            f"Two loaders vs one, burst of {m['files']} × {m['rows_per_file']:,} rows",
-            f"{m['speedup']:.2f}× (median of {m['samples']})"
-            + (f"; one loader kept the CPUs {m['cpu_busy_one_loader']:.0%} busy"
-               if "cpu_busy_one_loader" in m else ""), "≥ 1.6×",
-            _ok(m["speedup"] >= TARGETS["members_speedup"])))
+        for i, shape in enumerate([m, *m.get("more", [])]):
+            # the first shape carries the target; the others show where the machine tops out
+            out.append((
+                f"Two loaders vs one, burst of {shape['files']} × {shape['rows_per_file']:,} rows",
+                f"{shape['speedup']:.2f}× (median of {shape['samples']})" + _busy(shape),
+                "≥ 1.6×" if i == 0 else "—",
+                _ok(shape["speedup"] >= TARGETS["members_speedup"]) if i == 0 else "—"))
     return out
+
+
+def _busy(m: dict[str, Any]) -> str:
+    if "cpu_busy_two_loaders" in m:
+        return (f"; CPUs busy {m['cpu_busy_one_loader']:.0%} with one loader, "
+                f"{m['cpu_busy_two_loaders']:.0%} with two")
+    if "cpu_busy_one_loader" in m:
+        return f"; one loader kept the CPUs {m['cpu_busy_one_loader']:.0%} busy"
+    return ""
 
 
 def _burst_rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -159,6 +180,7 @@ def render(r: dict[str, Any]) -> str:
            f"{r['watcher'].get('one_key_list_request_ms', float('nan')):,.0f} ms "
            "(moto scans and sorts the whole bucket for every request; S3 and MinIO seek an "
            "index)."] if r.get("watcher") else []),
+        *([MEMBERS_METHOD] if "cpu_busy_two_loaders" in r.get("loader_members", {}) else []),
         "",
         "Reproduce: `make bench` (everything, ~8 min here) or "
         "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher|members|scale` (one section).",

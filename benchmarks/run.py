@@ -490,11 +490,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     sizes = dict(gen=2_000, load=5_000, compare=1_000, samples=3, xlsx=500, fresh_files=2,
                  fresh_rows=200, burst_files=2, burst_rows=200, small=2_000, large=6_000,
-                 file_rows=2_000, inc=500, members_files=2, members_rows=500,
+                 file_rows=2_000, inc=500, members=[(2, 500), (2, 1_000)], members_samples=1,
                  watch=300) if args.smoke else dict(
         gen=1_000_000, load=1_000_000, compare=200_000, samples=3, xlsx=100_000, fresh_files=20,
         fresh_rows=10_000, burst_files=10, burst_rows=5_000, small=100_000, large=10_000_000,
-        file_rows=200_000, inc=10_000, members_files=10, members_rows=100_000, watch=100_000)
+        file_rows=200_000, inc=10_000, members=[(24, 5_000), (12, 100_000)],
+        members_samples=3, watch=100_000)
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
@@ -504,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         b.close()
 
 
-def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
+def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
     results: dict[str, Any] = {"machine": machine(), "smoke": args.smoke, "sizes": sizes}
     started = time.perf_counter()
     if args.only:
@@ -514,8 +515,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
             if args.only == "watcher":
                 previous["watcher"] = bench_watcher(b, sizes["watch"])
             elif args.only == "members":
-                previous["loader_members"] = bench_loader_members(
-                    b, sizes["members_files"], sizes["members_rows"], BIN)
+                previous["loader_members"] = bench_loader_members(b, sizes["members"], BIN,
+                                                     sizes["members_samples"])
             else:  # `b` is a fresh warehouse: fill it, then the loader against plain COPY
                 previous["dbt_scale"] = bench_dbt_scale(b, sizes["small"], sizes["large"],
                                                         sizes["file_rows"], sizes["inc"])
@@ -550,8 +551,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, int], b: Bench) -> int:
     results["freshness"] = bench_freshness(b, sizes["fresh_files"], sizes["fresh_rows"],
                                            sizes["burst_files"], sizes["burst_rows"])
     print("one loader vs two on a burst ...", flush=True)
-    results["loader_members"] = bench_loader_members(b, sizes["members_files"],
-                                                     sizes["members_rows"], BIN)
+    results["loader_members"] = bench_loader_members(b, sizes["members"], BIN,
+                                                     sizes["members_samples"])
     print("watcher ...", flush=True)
     results["watcher"] = bench_watcher(b, sizes["watch"])
     print("dbt and dashboard at scale ...", flush=True)

@@ -38,7 +38,7 @@ from loader.builds import BuildScheduler
 from loader.dbt import DBT_TIMEOUT_S, DbtOutcome, DbtWorker
 from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
-from loader.load import FileOutcome, load_object
+from loader.load import FileOutcome, load_object, warm_up
 from loader.tidy import Tidy
 from salespipe import db, kafka, s3
 from salespipe.retry import Backoff
@@ -102,10 +102,10 @@ class Ownership:
             self._since.pop((tp.topic, tp.partition), None)
         log.info("event=partitions_revoked partitions=%s", _names(partitions))
 
-    def owns(self, msg: Any, fetched_at: int | None = None) -> bool:
-        """`fetched_at`: the epoch when the message was fetched (default: now)."""
+    def owns(self, msg: Any, fetched_at: int) -> bool:
+        """`fetched_at`: the epoch when the message was fetched."""
         since = self._since.get((msg.topic(), msg.partition()))
-        return since is not None and since <= (self.epoch if fetched_at is None else fetched_at)
+        return since is not None and since <= fetched_at
 
 
 def _names(partitions: list[Any]) -> str:
@@ -252,15 +252,18 @@ class Loader:
     def run(self, exit_when_idle: float | None = None) -> None:
         from confluent_kafka import KafkaException
 
-        # A lost partition (session timed out) is no more ours than a revoked one.
-        self.consumer.subscribe(
-            [self.topics.files],
-            on_assign=lambda _c, parts: self.ownership.assigned(parts),
-            on_revoke=lambda _c, parts: self.ownership.revoked(parts),
-            on_lost=lambda _c, parts: self.ownership.revoked(parts))
-        idle_since = time.monotonic()
-        log.info("event=loader_started group=%s topic=%s", self.group_id, self.topics.files)
         try:
+            # Ready before joining: the first file is what a burst or a rebalance waits on.
+            self._db()
+            log.info("event=warmed_up seconds=%.3f", warm_up(self.workdir))
+            # A lost partition (session timed out) is no more ours than a revoked one.
+            self.consumer.subscribe(
+                [self.topics.files],
+                on_assign=lambda _c, parts: self.ownership.assigned(parts),
+                on_revoke=lambda _c, parts: self.ownership.revoked(parts),
+                on_lost=lambda _c, parts: self.ownership.revoked(parts))
+            idle_since = time.monotonic()
+            log.info("event=loader_started group=%s topic=%s", self.group_id, self.topics.files)
             while not self.stop.is_set():
                 if self.builds.error is not None:
                     raise self.builds.error

@@ -43,7 +43,10 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert figures["dbt_scale"]["dashboard"]["queries"] == 9
     assert figures["loader_at_scale"]["warehouse_sales"] >= 6_000
     assert len(figures["loader_at_scale"]["ceiling_s"]) == 3
-    assert figures["loader_members"]["speedup"] > 0
+    members = figures["loader_members"]  # the headline burst, then each further shape
+    assert (members["files"], members["rows_per_file"], members["speedup"] > 0) == (2, 500, True)
+    assert [(m["files"], m["rows_per_file"]) for m in members["more"]] == [(2, 1_000)]
+    assert all(0 < m["cpu_busy_two_loaders"] <= 1 for m in [members, *members["more"]])
     assert figures["watcher"]["objects"] == 300 and figures["watcher"]["listed"] == 310
     assert 0 < figures["watcher"]["state_bytes"] <= 1_000_000
     report = (tmp_path / "benchmarks.md").read_text()

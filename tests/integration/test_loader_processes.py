@@ -72,6 +72,9 @@ def test_two_loaders_in_one_group_load_each_file_once(world):
     # each member did work (keys spread over the 3 partitions), and together each file once
     per_member = [log.count("event=file_loaded") for log in logs]
     assert all(n >= 1 for n in per_member) and sum(per_member) == 20, per_member
+    # each member was ready (connected, validation warmed up) before it joined the group
+    assert all(0 <= log.find("event=warmed_up") < log.find("event=partitions_assigned")
+               for log in logs), logs
 
 
 def big_csv(n: int, prefix: str) -> bytes:

@@ -24,15 +24,15 @@ class Msg:
 
 
 def test_nothing_is_owned_before_an_assignment():
-    assert not Ownership().owns(Msg("sales.files", 0))
+    assert not Ownership().owns(Msg("sales.files", 0), 0)
 
 
 def test_revoked_partition_is_no_longer_owned_and_the_others_are():
     own = Ownership()
     own.assigned([TopicPartition("sales.files", 0), TopicPartition("sales.files", 1)])
     own.revoked([TopicPartition("sales.files", 1)])
-    assert own.owns(Msg("sales.files", 0))
-    assert not own.owns(Msg("sales.files", 1))
+    assert own.owns(Msg("sales.files", 0), own.epoch)
+    assert not own.owns(Msg("sales.files", 1), own.epoch)
 
 
 def test_partition_assigned_again_after_a_revoke_is_owned_again():
@@ -40,13 +40,13 @@ def test_partition_assigned_again_after_a_revoke_is_owned_again():
     own.assigned([TopicPartition("sales.files", 2)])
     own.revoked([TopicPartition("sales.files", 2)])
     own.assigned([TopicPartition("sales.files", 2)])
-    assert own.owns(Msg("sales.files", 2))
+    assert own.owns(Msg("sales.files", 2), own.epoch)
 
 
 def test_same_partition_number_of_another_topic_is_not_owned():
     own = Ownership()
     own.assigned([TopicPartition("sales.files", 0)])
-    assert not own.owns(Msg("other.topic", 0))
+    assert not own.owns(Msg("other.topic", 0), own.epoch)
 
 
 def test_message_fetched_before_its_partition_came_back_is_not_loaded():

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test test-unit bench lint services-up down browser postgres15 docs clean screenshot
+.PHONY: install run test test-unit bench lint services-up down browser postgres15 pgbouncer docs clean screenshot
 
 install: $(STAMP)
 
@@ -31,13 +31,20 @@ postgres15:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null) \
 	  || { echo "could not install postgresql-15: run 'apt-get install postgresql-15' as root"; exit 1; }; }
 
+# Debian's PgBouncer: the pooler in front of that server in tests/integration/test_pgbouncer.py.
+pgbouncer:
+	@test -x /usr/sbin/pgbouncer || { \
+	  echo "installing Debian pgbouncer for the pooler test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) \
+	  || { echo "could not install pgbouncer: run 'apt-get install pgbouncer' as root"; exit 1; }; }
+
 services-up: install
 	$(BIN)/salespipe services up
 
 run: install
 	$(BIN)/salespipe run
 
-test: install browser postgres15 services-up
+test: install browser postgres15 pgbouncer services-up
 	$(BIN)/pytest -q
 
 test-unit: install

@@ -18,7 +18,7 @@ import pandas as pd
 import psycopg.errors
 import sqlalchemy.exc
 import streamlit as st
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from dashboard import queries
 from salespipe.settings import Settings
@@ -83,19 +83,38 @@ def database_key(settings: Settings) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(key: str, _settings: Settings) -> Engine:
-    return create_engine(
-        _settings.sqlalchemy_url(),
+    return create_read_engine(_settings)
+
+
+def create_read_engine(settings: Settings) -> Engine:
+    """A small pooled engine whose sessions only read and never hang a refresh on one query.
+
+    Those two guards are set by SQL on each new connection, not by libpq `options`: a login of
+    the dashboard's own then sends no `options` at all, which poolers such as PgBouncer
+    refuse by default. Under session pooling they hold for the client's whole session, and
+    PgBouncer's reset (DISCARD ALL) clears them before it hands the server connection on.
+    """
+    engine = create_engine(
+        settings.sqlalchemy_url(),
         pool_size=2,
         max_overflow=3,
         pool_pre_ping=True,  # survive a PostgreSQL restart without one failed refresh per conn
         connect_args={
             "connect_timeout": _CONNECT_TIMEOUT_SECONDS,
             "application_name": "salespipe-dashboard",
-            # The page only reads: say so to the server, and never let one query hang a refresh.
-            "options": f"{_settings.pg_options} -c default_transaction_read_only=on "
-                       f"-c statement_timeout={_STATEMENT_TIMEOUT_MS}".strip(),
+            # the component role, for a shared login (empty for a login of its own)
+            **({"options": settings.pg_options} if settings.pg_options else {}),
         },
     )
+    event.listen(engine, "connect", _guard_session)
+    return engine
+
+
+def _guard_session(dbapi_conn: Any, _record: Any) -> None:
+    with dbapi_conn.cursor() as cur:
+        cur.execute("select set_config('default_transaction_read_only', 'on', false), "
+                    "set_config('statement_timeout', %s, false)", (str(_STATEMENT_TIMEOUT_MS),))
+    dbapi_conn.commit()  # settings made in a transaction that rolled back would be undone
 
 
 def _translate(exc: sqlalchemy.exc.DBAPIError) -> DashboardDataError:

@@ -24,6 +24,13 @@ def connect(settings: Settings, *, dbname: str | None = None, autocommit: bool =
         )
     except psycopg.OperationalError as exc:
         role = settings.pg_role
+        if settings.pg_options and "unsupported startup parameter" in str(exc):
+            component = next(c for c, r in COMPONENT_ROLES.items() if r == role)
+            raise OptionsRefused(
+                f"{settings.pg_host}:{settings.pg_port} refused libpq `options` (a pooler "
+                f"such as PgBouncer?), which the shared login {settings.pg_user!r} needs to act "
+                f"as {role}: give it a login of its own (POSTGRES_{component.upper()}_PASSWORD) "
+                "or connect to PostgreSQL itself") from exc
         # The server refuses the session's role at login: missing, or not granted.
         if role and f'role "{role}"' in str(exc):
             reason = str(exc).rsplit("FATAL:", 1)[-1].strip()
@@ -62,6 +69,10 @@ def migrate(settings: Settings) -> list[str]:
 
 
 COMPONENTS = tuple(COMPONENT_ROLES)
+
+
+class OptionsRefused(UserError):
+    """A pooler in front of PostgreSQL refuses the startup parameter a shared login needs."""
 
 
 class SchemaMissing(UserError):

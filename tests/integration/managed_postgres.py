@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ import psycopg
 from psycopg import sql
 
 from cli.local.process import free_port
+from salespipe import kafka
+from salespipe.settings import Settings, load_settings
+from tests.conftest import World
 
 DEBIAN_PG15 = Path("/usr/lib/postgresql/15/bin")
 
@@ -136,3 +140,40 @@ def clusters(bin_dir: Path, run_as: str) -> Iterator[object]:
     finally:
         for cluster in started:
             cluster.stop()
+
+
+# -- a deployment on such a server ------------------------------------------------------------
+
+BIN = Path(sys.executable).parent
+SALESPIPE = str(BIN / "salespipe")
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+ROLES = ("salespipe_loader", "salespipe_transform", "salespipe_dashboard")
+
+
+def managed_env(base_settings: Settings, login: Login, bucket: str) -> dict[str, str]:
+    """The process environment of a deployment: the five variables plus the local S3/Kafka,
+    and nothing else about PostgreSQL (no component credentials, no dbt variables)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("POSTGRES_", "DBT_"))}
+    services = base_settings.as_env()
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+                 "BOOTSTRAP_SERVERS"):
+        if name in services:
+            env[name] = services[name]
+    env.update(login.env(), BUCKET_NAME=bucket, DO_NOT_TRACK="1")
+    return env
+
+
+def salespipe(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([SALESPIPE, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def managed_world(env: dict[str, str]) -> World:
+    settings = load_settings(**{k: env[k] for k in (
+        "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
+        "BUCKET_NAME")})
+    suffix = uuid.uuid4().hex[:8]
+    files, dlq, loads = (f"t.managed.{suffix}.{t}" for t in ("files", "dlq", "loads"))
+    kafka.ensure_topics(settings, wanted={files: 1, dlq: 1, loads: 1})
+    return World(settings, files, dlq, loads, env)

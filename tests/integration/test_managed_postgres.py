@@ -12,27 +12,27 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from salespipe import kafka
-from salespipe.settings import Settings, load_settings
-from tests.conftest import World
 from tests.integration.loader_support import put_and_announce, sale, to_csv
-from tests.integration.managed_postgres import DEBIAN_PG15, Login, clusters
+from tests.integration.managed_postgres import (
+    APP,
+    BIN,
+    DEBIAN_PG15,
+    ROLES,
+    SALESPIPE,
+    clusters,
+    managed_env,
+    managed_world,
+    salespipe,
+)
 
 pytestmark = pytest.mark.integration
-
-BIN = Path(sys.executable).parent
-SALESPIPE = str(BIN / "salespipe")
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-ROLES = ("salespipe_loader", "salespipe_transform", "salespipe_dashboard")
 
 
 @pytest.fixture(scope="session")
@@ -45,35 +45,6 @@ def pg18():
     from cli.local.postgres import _RUN_AS, _bin
 
     yield from clusters(_bin("initdb").parent, _RUN_AS)
-
-
-def managed_env(base_settings: Settings, login: Login, bucket: str) -> dict[str, str]:
-    """The process environment of a deployment: the five variables plus the local S3/Kafka,
-    and nothing else about PostgreSQL (no component credentials, no dbt variables)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("POSTGRES_", "DBT_"))}
-    services = base_settings.as_env()
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
-                 "BOOTSTRAP_SERVERS"):
-        if name in services:
-            env[name] = services[name]
-    env.update(login.env(), BUCKET_NAME=bucket, DO_NOT_TRACK="1")
-    return env
-
-
-def salespipe(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([SALESPIPE, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def managed_world(env: dict[str, str]) -> World:
-    settings = load_settings(**{k: env[k] for k in (
-        "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
-        "BUCKET_NAME")})
-    suffix = uuid.uuid4().hex[:8]
-    files, dlq, loads = (f"t.managed.{suffix}.{t}" for t in ("files", "dlq", "loads"))
-    kafka.ensure_topics(settings, wanted={files: 1, dlq: 1, loads: 1})
-    return World(settings, files, dlq, loads, env)
 
 
 def test_five_variables_run_the_whole_pipeline_on_a_managed_postgres_15(

@@ -23,28 +23,14 @@ from tests.integration.loader_support import put_and_announce, sale, to_csv
 from tests.integration.managed_postgres import (
     APP,
     BIN,
-    DEBIAN_PG15,
     ROLES,
     SALESPIPE,
-    clusters,
     managed_env,
     managed_world,
     salespipe,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="session")
-def pg15():
-    yield from clusters(DEBIAN_PG15, "postgres")
-
-
-@pytest.fixture(scope="session")
-def pg18():
-    from cli.local.postgres import _RUN_AS, _bin
-
-    yield from clusters(_bin("initdb").parent, _RUN_AS)
 
 
 def test_five_variables_run_the_whole_pipeline_on_a_managed_postgres_15(

@@ -23,10 +23,8 @@ from streamlit.testing.v1 import AppTest
 from tests.integration.loader_support import put_and_announce, sale, to_csv
 from tests.integration.managed_postgres import (
     APP,
-    DEBIAN_PG15,
     ROLES,
     SALESPIPE,
-    clusters,
     managed_env,
     managed_world,
     salespipe,
@@ -37,11 +35,6 @@ pytestmark = pytest.mark.integration
 
 COMPONENT_PASSWORDS = ("POSTGRES_LOADER_PASSWORD", "POSTGRES_TRANSFORM_PASSWORD",
                        "POSTGRES_DASHBOARD_PASSWORD")
-
-
-@pytest.fixture(scope="module")
-def pg15():
-    yield from clusters(DEBIAN_PG15, "postgres")
 
 
 @pytest.fixture()

@@ -34,8 +34,8 @@ BIN = Path(sys.executable).parent
 # What the code under measurement does, recorded with each figure (docs/benchmarks.md keeps
 # earlier figures under their own labels as `*_history`).
 CURRENT = {
-    "loader": "valid rows stay Arrow arrays end to end, pyarrow renders the COPY CSV in the "
-              "writer thread",
+    "loader": "10,000-row chunks (the COPY starts after the first one), valid rows stay Arrow "
+              "arrays, pyarrow renders the COPY CSV in the writer thread",
     "freshness": "row rules as constraints (48 build nodes instead of 95), one build lock "
                  "inside dbt, rebalances served between files",
     "dbt_scale": "row rules as constraints, segment marts, change log pruned by truncation, "

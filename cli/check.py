@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loader.formats import file_kind, open_sales_file
+from loader.load import CHUNK_ROWS
 from loader.parse import FileRejected
 from loader.validate import validate_chunk
 
-CHUNK_ROWS = 50_000
 TOP_PRODUCTS = 5
 ROW_NUMBERS_SHOWN = 20
 _FIRST_AT = re.compile(r" \(first at row [0-9]+\)$")

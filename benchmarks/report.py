@@ -182,7 +182,7 @@ def render(r: dict[str, Any]) -> str:
            "index)."] if r.get("watcher") else []),
         *([MEMBERS_METHOD] if "cpu_busy_two_loaders" in r.get("loader_members", {}) else []),
         "",
-        "Reproduce: `make bench` (everything, ~8 min here) or "
+        "Reproduce: `make bench` (everything, ~25 min here) or "
         "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher|members|scale` (one section).",
         "",
     ]

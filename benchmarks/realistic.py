@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import checkpoint
+from benchmarks.common import checkpoint, wait_until
 from salespipe.contract import RAW_SALES_COLUMNS
 
 
@@ -101,7 +101,7 @@ def _burst_seconds(b: Any, paths: list[Path], members: int,
            "--files-topic", topics[0], "--dlq-topic", topics[1], "--loads-topic", topics[2]]
     procs = [subprocess.Popen(cmd, env=b.env, stderr=subprocess.DEVNULL) for _ in range(members)]
     try:
-        _wait_for(lambda: _group_formed(b.settings, group, members), 120, "group formed")
+        wait_until(lambda: _group_formed(b.settings, group, members), 120, "group formed")
         checkpoint(b.settings)
         producer = Producer(kafka.producer_config(b.settings))
         busy_before = _cpu_ticks()
@@ -120,7 +120,7 @@ def _burst_seconds(b: Any, paths: list[Path], members: int,
                 return int(conn.execute("select count(*) from raw.files where key = any(%s) "
                                         "and status = 'loaded'", (keys,)).fetchone()[0])
 
-            _wait_for(lambda: loaded() == len(keys), 1800, f"{members} loader(s) loading")
+            wait_until(lambda: loaded() == len(keys), 1800, f"{members} loader(s) loading")
             busy, total = (after - before
                            for after, before in zip(_cpu_ticks(), busy_before, strict=True))
             first, last = conn.execute(
@@ -149,14 +149,6 @@ def _group_formed(settings: Any, group: str, members: int) -> bool:
     return (description.state == ConsumerGroupState.STABLE
             and len(description.members) == members
             and all(m.assignment.topic_partitions for m in description.members))
-
-
-def _wait_for(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"benchmark: {what} took more than {timeout:.0f}s")
-        time.sleep(0.1)
 
 
 def _cpu_ticks() -> tuple[int, int]:

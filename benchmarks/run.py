@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import checkpoint
+from benchmarks.common import checkpoint, wait_until
 from benchmarks.realistic import bench_loader_members, bench_loader_vs_ceiling
 from cli.local import manager
 from generator.core import write_csv
@@ -250,23 +250,23 @@ def bench_freshness(b: Bench, files: int, rows: int, burst_files: int,
         paths = [b.make_file(day, rows if i < files else burst_rows, 100 + i)
                  for i, day in enumerate(days)]
         conn = psycopg.connect(**b.settings.pg_connect_kwargs(), autocommit=True)
-        _wait(lambda: _table_exists(conn), 120)  # first dbt build done: loader is warm
+        wait_until(lambda: _table_exists(conn), 120)  # first dbt build done: loader is warm
         visible, built = [], []
         for day, path in zip(days[:files], paths[:files], strict=True):
             key = f"incoming/sales_{day}.csv"
             t0 = time.perf_counter()
             b.upload(key, path)
-            _wait(lambda d=day: _visible(conn, d), 300)
+            wait_until(lambda d=day: _visible(conn, d), 300)
             visible.append(time.perf_counter() - t0)
-            _wait(lambda k=key: k in loads.arrived, 300)
+            wait_until(lambda k=key: k in loads.arrived, 300)
             built.append(loads.arrived[key] - t0)
         burst_keys = [f"incoming/sales_{day}.csv" for day in days[files:]]
         for key, path in zip(burst_keys, paths[files:], strict=True):
             last_put = time.perf_counter()  # the clock starts as the last file is put
             b.upload(key, path)
-        _wait(lambda: all(_visible(conn, day) for day in days[files:]), 600)
+        wait_until(lambda: all(_visible(conn, day) for day in days[files:]), 600)
         burst_visible = time.perf_counter() - last_put
-        _wait(lambda: all(k in loads.arrived for k in burst_keys), 600)
+        wait_until(lambda: all(k in loads.arrived for k in burst_keys), 600)
         burst_built = max(loads.arrived[k] for k in burst_keys) - last_put
         conn.close()
         if loads.failed:
@@ -285,15 +285,6 @@ def bench_freshness(b: Bench, files: int, rows: int, burst_files: int,
 
 def _table_exists(conn: Any) -> bool:
     return conn.execute("select to_regclass('marts.kpi_daily_sales')").fetchone()[0] is not None
-
-
-def _wait(check: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise TimeoutError("benchmark condition not reached")
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -47,12 +47,8 @@ def _realistic_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def _busy(m: dict[str, Any]) -> str:
-    if "cpu_busy_two_loaders" in m:
-        return (f"; CPUs busy {m['cpu_busy_one_loader']:.0%} with one loader, "
-                f"{m['cpu_busy_two_loaders']:.0%} with two")
-    if "cpu_busy_one_loader" in m:
-        return f"; one loader kept the CPUs {m['cpu_busy_one_loader']:.0%} busy"
-    return ""
+    return (f"; CPUs busy {m['cpu_busy_one_loader']:.0%} with one loader, "
+            f"{m['cpu_busy_two_loaders']:.0%} with two")
 
 
 def _burst_rows(f: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -180,7 +176,7 @@ def render(r: dict[str, Any]) -> str:
            f"{r['watcher'].get('one_key_list_request_ms', float('nan')):,.0f} ms "
            "(moto scans and sorts the whole bucket for every request; S3 and MinIO seek an "
            "index)."] if r.get("watcher") else []),
-        *([MEMBERS_METHOD] if "cpu_busy_two_loaders" in r.get("loader_members", {}) else []),
+        *([MEMBERS_METHOD] if r.get("loader_members") else []),
         "",
         "Reproduce: `make bench` (everything, ~25 min here) or "
         "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher|members|scale` (one section).",

@@ -59,6 +59,8 @@ def wait_for_marts(settings: Settings, *, poll_seconds: float = WAIT_POLL_SECOND
 
 def serve_docs(settings: Settings, *, port: int, host: str = "127.0.0.1",
                wait: bool = False) -> int:
+    # dbt acts as the transform role anyway; the docs need no other login.
+    settings = settings.for_component("transform")
     if wait:
         wait_for_marts(settings)
     env = dbt_env(settings)

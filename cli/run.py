@@ -1,9 +1,11 @@
 """`salespipe run`: the whole pipeline in one foreground command, for watching it work.
 
-Each component runs as its own `salespipe` subprocess, exactly as it would in production;
-this process only seeds a week of history, uploads a new file every `--every` seconds and
-stops everything on Ctrl-C: the signal is passed on to every component at once, and what is
-still running after `STOP_GRACE_S` is killed.
+Each component runs as its own `salespipe` subprocess, exactly as it would in production,
+with only its own credentials in its environment (salespipe/components.py): on the local
+PostgreSQL each logs in as its own role (cli/local/logins.py), so the dashboard never holds
+the owner's password. This process only seeds a week of history, uploads a new file every
+`--every` seconds and stops everything on Ctrl-C: the signal is passed on to every component
+at once, and what is still running after `STOP_GRACE_S` is killed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from pathlib import Path
 from types import FrameType
 
 from cli.local import manager
-from salespipe.settings import Settings
+from cli.local.logins import with_local_logins
+from salespipe.components import component_environ
+from salespipe.settings import COMPONENT_ROLES, Settings
 
 log = logging.getLogger("cli.run")
 
@@ -38,7 +42,8 @@ def _salespipe(settings: Settings, *args: str) -> list[str]:
 def _generate(settings: Settings, day: dt.date, rows: int, stop: threading.Event) -> None:
     """Upload one day's file; a stop request ends the generator instead of waiting for it."""
     proc = subprocess.Popen(_salespipe(settings, "generate", "--upload", "--date",  # noqa: S603
-                                       day.isoformat(), "--rows", str(rows)))
+                                       day.isoformat(), "--rows", str(rows)),
+                            env=component_environ(settings, "generator"))
     while proc.poll() is None:
         if stop.wait(0.1):
             proc.terminate()
@@ -66,6 +71,12 @@ def _stop_children(children: list[subprocess.Popen[bytes]], signum: int) -> None
 
 def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
     manager.up(settings)
+    settings = with_local_logins(settings)
+    shared = [c for c in COMPONENT_ROLES if settings.component_login(c) is None]
+    if shared:
+        # The documented fallback on a server with one login (README, Least privilege).
+        log.info("event=shared_login components=%s hint=set_POSTGRES_<COMPONENT>_PASSWORD",
+                 ",".join(shared))
     stop = threading.Event()
     received = [signal.SIGTERM]
 
@@ -78,8 +89,10 @@ def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
     children: list[subprocess.Popen[bytes]] = []
     code = 0
     try:
-        for args in (("watch",), ("load",), ("dashboard", "--port", str(port))):
-            children.append(subprocess.Popen(_salespipe(settings, *args)))  # noqa: S603
+        for component, args in (("watcher", ("watch",)), ("loader", ("load",)),
+                                ("dashboard", ("dashboard", "--port", str(port)))):
+            children.append(subprocess.Popen(  # noqa: S603
+                _salespipe(settings, *args), env=component_environ(settings, component)))
         print(f"\n  dashboard: http://localhost:{port}\n  Ctrl-C stops everything\n", flush=True)
         today = dt.date.today()
         for back in range(HISTORY_DAYS - 1, -1, -1):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from salespipe.components import component_environ
 from salespipe.settings import Settings, project_root, state_dir
 
 log = logging.getLogger("loader.dbt")
@@ -40,7 +41,9 @@ class DbtOutcome:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, **settings.as_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    """dbt's environment: the transform login and the dbt paths, none of the loader's other
+    credentials (its own login, S3 keys, SASL, the alert webhook)."""
+    return {**component_environ(settings, "transform"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 def dbt_command(settings: Settings, *args: str) -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from cli.local import kafka as kafka_service
 from cli.local import postgres as pg_service
 from cli.local import s3 as s3_service
+from cli.local.logins import with_local_logins
 from cli.local.process import ServiceError, StateFile, pid_alive, port_open, stop_pid
 from salespipe.settings import Settings, state_dir
 
@@ -81,7 +82,8 @@ def provision(settings: Settings, log: Callable[[str], None] = print) -> None:
     fresh = Settings(**settings.model_dump(exclude_unset=True))  # re-read recorded ports
     if not fresh.external_postgres:
         db.ensure_database(fresh, fresh.pg_db)
-    db.migrate(fresh)
+    # On the local server every component gets a login of its own (cli/local/logins.py).
+    db.migrate(with_local_logins(fresh))
     if s3.ensure_bucket(fresh):
         log(f"created bucket {fresh.BUCKET_NAME}")
     created = kafka.ensure_topics(fresh)

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
+from cli.local.logins import logins_path, passwords, with_local_logins
 from salespipe import db
 
 pytestmark = pytest.mark.integration
@@ -86,8 +87,12 @@ def test_a_shared_login_is_no_boundary_against_set_role_none(world, as_role):
 
 
 def test_a_component_with_its_own_login_cannot_leave_its_role(world, as_role):
-    strict = world.settings.model_copy(
-        update={"POSTGRES_DASHBOARD_PASSWORD": SecretStr(f"pw-{uuid.uuid4().hex}")})
+    # On the local server the password `services up` generated (another one would lock out
+    # a `salespipe run` of this checkout); on an external one, a fresh one.
+    strict = with_local_logins(world.settings)
+    if strict.component_login("dashboard") is None:
+        strict = strict.model_copy(
+            update={"POSTGRES_DASHBOARD_PASSWORD": SecretStr(f"pw-{uuid.uuid4().hex}")})
     db.migrate(strict)  # gives salespipe_dashboard LOGIN and that password
     dashboard = strict.for_component("dashboard")
     assert dashboard.pg_user == "salespipe_dashboard"
@@ -109,3 +114,25 @@ def test_transform_role_reads_raw_owns_marts_and_cannot_write_raw(as_role):
         assert denied(conn, "delete from raw.files")
         assert denied(conn, "insert into raw.files (bucket, key, etag, status, received_at) "
                             "values ('b', 'k', 'e', 'loaded', now())")
+
+
+def test_services_up_gives_each_local_component_a_login_of_its_own(world):
+    if world.settings.external_postgres:
+        pytest.skip("an external server's logins are its administrator's")
+    path = logins_path()
+    assert path.stat().st_mode & 0o777 == 0o600
+    generated = passwords()
+    for component in ("loader", "transform", "dashboard"):
+        role = f"salespipe_{component}"
+        with psycopg.connect(host=world.settings.pg_host, port=world.settings.pg_port,
+                             dbname=world.settings.pg_db, user=role,
+                             password=generated[component], autocommit=True) as conn:
+            assert conn.execute("select session_user, current_user").fetchone() == (role, role)
+            assert denied(conn, f"set role {world.settings.pg_user}")
+    with psycopg.connect(host=world.settings.pg_host, port=world.settings.pg_port,
+                         dbname=world.settings.pg_db, user="salespipe_dashboard",
+                         password=generated["dashboard"], autocommit=True) as conn:
+        assert denied(conn, "insert into raw.files (bucket, key, etag, status, received_at) "
+                            "values ('b', 'k', 'e', 'loaded', now())")
+        assert denied(conn, "create table marts.evil (x int)")
+        assert denied(conn, "create table public.evil (x int)")

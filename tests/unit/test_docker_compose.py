@@ -90,12 +90,14 @@ def test_s3_server_accepts_the_keys_the_components_use():
             assert env["AWS_SECRET_ACCESS_KEY"] == s3_env["AWS_SECRET_ACCESS_KEY"], name
 
 
-def test_postgres_credentials_match_the_server():
+def test_init_logs_in_as_the_servers_owner_and_everyone_uses_its_database():
     server = SERVICES["postgres"]["environment"]
+    init = OURS["init"]["environment"]
+    assert {k: init[k] for k in server} == server
     for name, svc in OURS.items():
         env = svc["environment"]
         if "POSTGRES_HOST" in env:
-            assert {k: env[k] for k in server} == server, name
+            assert env["POSTGRES_DB"] == server["POSTGRES_DB"], name
 
 
 NEEDS = {
@@ -116,12 +118,41 @@ def test_each_component_gets_only_the_services_it_uses(name):
     assert given == NEEDS[name]
 
 
-@pytest.mark.parametrize("name", sorted(OURS))
-def test_five_postgres_variables_are_enough(name):
-    # Components log in as POSTGRES_USER and switch to their own role: no per-role password.
+# Least privilege: the owner's login is init's alone; each component holds its own login
+# (a password alone: the migration makes the role itself a login with it).
+LOGINS = {
+    "init": {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_LOADER_PASSWORD",
+             "POSTGRES_TRANSFORM_PASSWORD", "POSTGRES_DASHBOARD_PASSWORD"},
+    "loader": {"POSTGRES_LOADER_PASSWORD", "POSTGRES_TRANSFORM_PASSWORD"},  # dbt runs in it
+    "dashboard": {"POSTGRES_DASHBOARD_PASSWORD"},
+    "dbt-docs": {"POSTGRES_TRANSFORM_PASSWORD"},
+    "watcher": set(),
+    "generator": set(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOGINS))
+def test_each_component_holds_only_its_own_postgres_login(name):
     env = OURS[name]["environment"]
-    assert not [k for k in env if k.startswith("POSTGRES_") and k.endswith("_PASSWORD")
-                and k != "POSTGRES_PASSWORD"]
+    logins = {k for k in env if k.startswith("POSTGRES_") and k.endswith(("_USER", "_PASSWORD"))}
+    assert logins == LOGINS[name]
+
+
+def test_the_dashboard_gets_no_secret_but_its_own_password():
+    assert set(OURS["dashboard"]["environment"]) == {
+        "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "POSTGRES_DASHBOARD_PASSWORD",
+        "BOOTSTRAP_SERVERS"}
+
+
+def test_components_log_in_with_the_passwords_init_gives_their_roles():
+    init = OURS["init"]["environment"]
+    given = [init[k] for k in ("POSTGRES_PASSWORD", "POSTGRES_LOADER_PASSWORD",
+                               "POSTGRES_TRANSFORM_PASSWORD", "POSTGRES_DASHBOARD_PASSWORD")]
+    assert len(set(given)) == 4  # no role shares the owner's password, nor another's
+    for name, svc in OURS.items():
+        for key, value in svc["environment"].items():
+            if key.startswith("POSTGRES_") and key.endswith("_PASSWORD"):
+                assert value == init[key], (name, key)
 
 
 def test_docs_site_is_generated_after_the_first_build():

@@ -21,23 +21,23 @@ import contextlib
 import json
 import logging
 import signal
-import tempfile
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from loader import scratch
 from loader.alerts import Alerts
 from loader.builds import BuildScheduler
 from loader.dbt import DBT_TIMEOUT_S, DbtOutcome, DbtWorker
 from loader.download import Stopped
 from loader.events import InvalidEvent, is_loadable, parse_event
+from loader.limits import Limits
 from loader.load import FileOutcome, load_object, warm_up
 from loader.tidy import Tidy
 from salespipe import db, kafka, s3
@@ -137,7 +137,9 @@ class Loader:
         self.s3 = s3.client(settings)
         self.tidy = Tidy(settings.S3_AFTER_LOAD, self.s3, settings.BUCKET_NAME)
         self.alerts = Alerts(settings)
-        self.workdir = Path(tempfile.mkdtemp(prefix="salespipe-loader-"))
+        self.workdir = scratch.open_scratch(settings.LOADER_SCRATCH_DIR)
+        self.limits = Limits.from_settings(settings)
+        self.max_crashes = settings.LOADER_MAX_CRASHES
         self.conn: psycopg.Connection | None = None
         self.builds = BuildScheduler(self.dbt_settings, self.dbt_worker,
                                      on_done=self._build_done, on_error=lambda _e: self.stop.set())
@@ -166,7 +168,47 @@ class Loader:
 
     # --- one message ---------------------------------------------------------------------
     def handle(self, msg: Any, batch: Batch) -> None:
-        """Load what the message announces; returns only when it is safe to commit its offset."""
+        """Load what the message announces; returns only when it is safe to commit its offset.
+
+        Crash containment: each delivery is counted in PostgreSQL before the file is read and
+        the count is removed once the message is handled (or the loader stops cleanly), so a
+        count that survives is a delivery during which the process died. A message that has
+        stopped the loader `LOADER_MAX_CRASHES` times goes to the DLQ instead of stopping
+        the next loader too.
+        """
+        crashes = self._count_delivery(msg)
+        if crashes >= self.max_crashes:
+            self._dead_letter(msg, f"stopped the loader {crashes} times")
+            batch.dlq += 1
+            self._forget_delivery(msg)
+            return
+        try:
+            self._handle(msg, batch)
+        except Stopped:
+            self._forget_delivery(msg)  # a clean stop is not a crash
+            raise
+        self._forget_delivery(msg)
+
+    def _count_delivery(self, msg: Any) -> int:
+        """Count this delivery; returns how many earlier ones never finished."""
+        row = self._db().execute(
+            """
+            insert into raw.load_attempts (topic, kafka_partition, kafka_offset, attempts)
+            values (%s, %s, %s, 1)
+            on conflict (topic, kafka_partition, kafka_offset)
+            do update set attempts = raw.load_attempts.attempts + 1,
+                          last_started_at = clock_timestamp()
+            returning attempts
+            """, (msg.topic(), msg.partition(), msg.offset())).fetchone()
+        return int(row[0]) - 1 if row else 0
+
+    def _forget_delivery(self, msg: Any) -> None:
+        with contextlib.suppress(psycopg.OperationalError):
+            self._db().execute(
+                "delete from raw.load_attempts where topic = %s and kafka_partition = %s"
+                " and kafka_offset = %s", (msg.topic(), msg.partition(), msg.offset()))
+
+    def _handle(self, msg: Any, batch: Batch) -> None:
         try:
             refs = parse_event(msg.value())
         except InvalidEvent as exc:
@@ -187,7 +229,7 @@ class Loader:
         backoff = Backoff(cap=DB_RETRY_MAX_S)
         while True:
             try:
-                return load_object(self._db(), self.s3, ref, self.workdir, self.stop)
+                return load_object(self._db(), self.s3, ref, self.workdir, self.stop, self.limits)
             except psycopg.OperationalError as exc:
                 # Server restart or network drop: the transaction rolled back; try the file again.
                 delay = backoff.next_delay()
@@ -350,9 +392,7 @@ class Loader:
             self.producer.flush(10)
         if self.conn is not None:
             self.conn.close()
-        for leftover in self.workdir.glob("*"):
-            leftover.unlink(missing_ok=True)
-        self.workdir.rmdir()
+        scratch.close(self.workdir)
         log.info("event=loader_stopped")
 
 

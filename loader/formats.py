@@ -7,9 +7,11 @@ The object key's extension says what the bytes are (case-insensitive):
   (folders and macOS `__MACOSX/` entries are ignored). Both are unpacked to a scratch file
   next to the download and then read exactly like a plain CSV, so encoding, delimiter,
   header and row rules - and the pyarrow fast path - are the same. A corrupt or truncated
-  archive, an encrypted zip, or a zip with several (or no) files rejects the file.
-- `.xlsx`: the first sheet of the workbook, read with fastexcel (calamine, in Rust) straight
-  into Arrow text columns, so a sheet takes the loader's vectorized path like a CSV does.
+  archive, an encrypted zip, or a zip with several (or no) files rejects the file, and so
+  does one that declares or unpacks to more than `Limits.unpacked_bytes`.
+- `.xlsx`: the first sheet of the workbook, read with fastexcel (calamine, in Rust) in a child
+  process with capped memory (loader/sheet_reader.py says why) straight into Arrow text
+  columns, so a sheet takes the loader's vectorized path like a CSV does.
   Measured on a 100,000-row, 24-column sheet on the busy 2-core CI machine (reading only):
   openpyxl `read_only` 40.8 s, pandas `read_excel` 10.3 s, python-calamine (cells as Python
   objects, then text) 14.0 s with validation, fastexcel 3.4 s. Through the whole loader
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import gzip
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -49,13 +52,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loader.columns import RAW_SALES_COLUMNS
+from loader.download import Stopped
+from loader.limits import DEFAULT_LIMITS, Limits, over
 from loader.parse import ArrowColumns, Chunk, FileRejected, match_header, open_csv
 from loader.rules import number_pattern
+from loader.sheet_reader import read_first_sheet
 
 CSV_SUFFIXES = ("", ".csv", ".txt")
 ACCEPTED = ".csv, .csv.gz, .zip (one CSV) or .xlsx"
-# An archive that unpacks to more than this is refused (a "zip bomb" must not fill the disk).
-MAX_UNPACKED_BYTES = 16 << 30
 _COPY_BLOCK = 1 << 20
 
 DATE_COLUMNS = frozenset({"sale_date", "payment_date", "delivery_date"})
@@ -100,42 +104,106 @@ def file_kind(name: str) -> str:
 
 
 @contextmanager
-def open_sales_file(path: str | Path, name: str | None = None) -> Iterator[SalesFile]:
+def open_sales_file(path: str | Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                    stop: threading.Event | None = None) -> Iterator[SalesFile]:
     """Open a downloaded object (or a local file) by the format its `name` (default: the
     path's) names; scratch files live next to `path` and are gone when the block ends.
-    Raises FileRejected for anything that cannot be read as sales rows."""
+    Raises FileRejected for anything that cannot be read as sales rows, or that goes over
+    one of `limits` (also part-way through `chunks()`). Unpacking an archive gives up
+    with `Stopped` as soon as `stop` is set: gigabytes must not delay a shutdown."""
     path = Path(path)
     kind = file_kind(name if name is not None else path.name)
     if kind == "csv":
-        yield open_csv(path)
+        yield Bounded(open_csv(path, limits), limits)
     elif kind == "xlsx":
-        yield open_xlsx(path)
+        yield Bounded(open_xlsx(path, limits), limits)
     else:
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".csv") as scratch:
             if kind == "gzip":
-                _gunzip(path, scratch)
+                _gunzip(path, scratch, limits, stop)
             else:
-                _unzip_one_csv(path, scratch)
+                _unzip_one_csv(path, scratch, limits, stop)
             scratch.flush()
-            yield open_csv(scratch.name)
+            yield Bounded(open_csv(scratch.name, limits), limits)
+
+
+@dataclass
+class Bounded:
+    """A SalesFile whose chunks are checked against the row and field limits, whatever the
+    format: rows are counted as they stream, and each column's longest value is measured
+    (on Arrow arrays, one vectorized pass per column)."""
+
+    inner: SalesFile
+    limits: Limits
+
+    @property
+    def encoding(self) -> str | None:
+        return self.inner.encoding
+
+    @property
+    def delimiter(self) -> str | None:
+        return self.inner.delimiter
+
+    @property
+    def extra_columns(self) -> list[str]:
+        return self.inner.extra_columns
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.inner.decimal_comma
+
+    def chunks(self, rows: int = 50_000) -> Iterator[Chunk]:
+        seen = 0
+        for chunk in self.inner.chunks(rows):
+            seen += chunk.n_rows
+            if seen > self.limits.rows:
+                raise FileRejected(over("the file holds at least", seen, "rows", self.limits.rows,
+                                        "LOADER_MAX_ROWS"))
+            self._check_fields(chunk)
+            yield chunk
+
+    def _check_fields(self, chunk: Chunk) -> None:
+        limit = self.limits.field_bytes
+        for col in RAW_SALES_COLUMNS:
+            if chunk.arrow is not None:
+                lengths = pc.binary_length(chunk.arrow[col])
+                longest = pc.max(lengths).as_py() or 0
+                if longest <= limit:
+                    continue
+                at = int(pc.index(lengths, longest).as_py())
+            else:
+                values = chunk.columns[col]
+                if not values or max(map(len, values)) * 4 <= limit:
+                    continue
+                sizes = [len(v.encode()) for v in values]
+                longest = max(sizes)
+                if longest <= limit:
+                    continue
+                at = sizes.index(longest)
+            raise FileRejected(over(f"row {chunk.first_row_number + at}, {col}: the value holds", longest,
+                                    "bytes", limit, "LOADER_MAX_FIELD_BYTES"))
 
 
 # -- archives ---------------------------------------------------------------------------------
 
 
-def _copy_bounded(src: IO[bytes], dst: IO[bytes]) -> None:
+def _copy_bounded(src: IO[bytes], dst: IO[bytes], limits: Limits,
+                  stop: threading.Event | None) -> None:
     written = 0
     while block := src.read(_COPY_BLOCK):
+        if stop is not None and stop.is_set():
+            raise Stopped("unpacking")
         written += len(block)
-        if written > MAX_UNPACKED_BYTES:
-            raise FileRejected(f"archive unpacks to more than {MAX_UNPACKED_BYTES >> 30} GiB")
+        if written > limits.unpacked_bytes:
+            raise FileRejected(over("the archive unpacks to at least", written, "bytes",
+                                    limits.unpacked_bytes, "LOADER_MAX_UNPACKED_BYTES"))
         dst.write(block)
 
 
-def _gunzip(path: Path, dst: IO[bytes]) -> None:
+def _gunzip(path: Path, dst: IO[bytes], limits: Limits, stop: threading.Event | None) -> None:
     try:
         with gzip.open(path, "rb") as src:
-            _copy_bounded(src, dst)  # type: ignore[arg-type]
+            _copy_bounded(src, dst, limits, stop)  # type: ignore[arg-type]
     except gzip.BadGzipFile as exc:
         raise FileRejected(f"corrupt gzip: {exc}") from exc
     except EOFError as exc:
@@ -159,7 +227,8 @@ def _is_csv_name(name: str) -> bool:
         return False
 
 
-def _unzip_one_csv(path: Path, dst: IO[bytes]) -> None:
+def _unzip_one_csv(path: Path, dst: IO[bytes], limits: Limits,
+                   stop: threading.Event | None) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             members = _zip_members(zf)
@@ -176,8 +245,11 @@ def _unzip_one_csv(path: Path, dst: IO[bytes]) -> None:
                 raise FileRejected("encrypted zip: password-protected archives are not supported")
             if not _is_csv_name(member.filename):
                 raise FileRejected(f"zip member '{member.filename}' is not a CSV file")
+            if member.file_size > limits.unpacked_bytes:
+                raise FileRejected(over(f"zip member '{member.filename}' declares", member.file_size,
+                                        "bytes", limits.unpacked_bytes, "LOADER_MAX_UNPACKED_BYTES"))
             with zf.open(member) as src:
-                _copy_bounded(src, dst)
+                _copy_bounded(src, dst, limits, stop)
     except zipfile.BadZipFile as exc:
         raise FileRejected(f"corrupt zip: {exc}") from exc
     except NotImplementedError as exc:  # e.g. an unsupported compression method
@@ -269,19 +341,12 @@ class XlsxFile:
             yield Chunk(start + 1, n, ArrowColumns(arrays), {}, list(self.header), arrays)
 
 
-def open_xlsx(path: str | Path) -> XlsxFile:
-    """Read the first sheet and match its header; raises FileRejected for a file that is not
-    a readable workbook, an empty first sheet, or a missing or repeated column."""
-    import fastexcel
-
+def open_xlsx(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> XlsxFile:
+    """Read the first sheet (in a child process, see loader.sheet_reader) and match its
+    header; raises FileRejected for a file that is not a readable workbook, goes over a
+    limit, has an empty first sheet, or a missing or repeated column."""
     path = Path(path)
-    try:
-        workbook = fastexcel.read_excel(str(path))
-        if not workbook.sheet_names:
-            raise FileRejected("xlsx workbook has no sheet")
-        table = workbook.load_sheet(0, header_row=None, dtypes="string").to_arrow()
-    except fastexcel.FastExcelError as exc:
-        raise FileRejected(f"not a readable xlsx workbook: {_first_line(exc)}") from exc
+    table = read_first_sheet(path, limits)
     cells = [pc.fill_null(_array(table.column(i)), "") for i in range(table.num_columns)]
     non_empty = np.zeros(table.num_rows, dtype=bool)
     for col in cells:
@@ -309,6 +374,3 @@ def _array(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pyarrow as pa
 
 from loader import copy as raw
-from loader import tidy
+from loader import scratch, tidy
 from loader.events import ObjectRef
 from loader.formats import SalesFile, open_sales_file
+from loader.limits import DEFAULT_LIMITS, Limits
 from loader.parse import FileRejected
 from loader.validate import validate_chunk
 from salespipe.contract import RAW_SALES_COLUMNS
@@ -46,10 +48,10 @@ class FileOutcome:
 
 
 def _copy_file(conn: psycopg.Connection, path: Path, rec: raw.FileRecord,
-               watch: raw.Stopwatch) -> int:
+               watch: raw.Stopwatch, limits: Limits, stop: threading.Event) -> int:
     """Inside the caller's transaction; raises FileRejected for a file that cannot be loaded."""
     t = time.perf_counter()
-    with open_sales_file(path, rec.key) as csv_file:
+    with open_sales_file(path, rec.key, limits, stop) as csv_file:
         watch.add("parse", t)
         return _copy_rows(conn, csv_file, path, rec, watch)
 
@@ -60,7 +62,7 @@ def _copy_rows(conn: psycopg.Connection, csv_file: SalesFile, path: Path, rec: r
     rec.encoding, rec.delimiter = csv_file.encoding, csv_file.delimiter
     rec.extra_columns = list(csv_file.extra_columns)
     file_id = raw.insert_file(conn, rec)
-    seen: Any = {}
+    sale_ids = raw.SaleIdHashes()
     t = watch.add("parse", t)
     rejects = raw.RejectSpool(path.parent, file_id, rec.key)
     try:
@@ -69,7 +71,8 @@ def _copy_rows(conn: psycopg.Connection, csv_file: SalesFile, path: Path, rec: r
             for chunk in csv_file.chunks(CHUNK_ROWS):
                 t = watch.add("parse", t)
                 result = validate_chunk(chunk, decimal_comma=csv_file.decimal_comma,
-                                        seen_sale_ids=seen)
+                                        seen_sale_ids=None)
+                sale_ids.add(result.valid)
                 t = watch.add("validate", t)
                 copier.write(result.valid)
                 rejects.add(result.rejected)
@@ -79,6 +82,9 @@ def _copy_rows(conn: psycopg.Connection, csv_file: SalesFile, path: Path, rec: r
         finally:
             copier.close()  # before anything else touches the connection, even on error
         rejects.copy(conn)
+        duplicates = raw.move_duplicates(conn, file_id, rec.key, sale_ids.candidates())
+        rec.rows_valid -= duplicates
+        rec.rows_rejected += duplicates
     finally:
         rejects.close()
     watch.add("copy", t)
@@ -107,10 +113,14 @@ def warm_up(workdir: Path) -> float:
 
 
 def load_object(conn: psycopg.Connection, s3_client: Any, ref: ObjectRef, workdir: Path,
-                stop: threading.Event) -> FileOutcome:
+                stop: threading.Event, limits: Limits = DEFAULT_LIMITS) -> FileOutcome:
     """Download, validate and write one object version in ONE transaction.
 
     Idempotent: a (key, ETag) already loaded is skipped, so redelivered events change nothing.
+    Whatever the file holds ends as loaded or rejected with a reason: over a limit, values
+    PostgreSQL refuses (the COPY rolls back whole), or memory exhausted by the file. Only a
+    lost database connection or a stop request propagates (the caller retries or leaves
+    the message uncommitted). Scratch files in `workdir` are removed before returning.
     """
     received_at = datetime.now(UTC)
     watch = raw.Stopwatch()
@@ -134,7 +144,16 @@ def load_object(conn: psycopg.Connection, s3_client: Any, ref: ObjectRef, workdi
             # (millions of short-lived containers, no cycles).
             gc.disable()
             try:
-                file_id = _copy_file(conn, obj.path, rec, watch)
+                file_id = _copy_file(conn, obj.path, rec, watch, limits, stop)
+            except (psycopg.DataError, MemoryError) as exc:
+                raise FileRejected(_refused(exc)) from exc
+            except psycopg.Error:
+                raise  # the server or the connection, not the file: retried or reported
+            except (ArithmeticError, LookupError, OSError, ValueError, pa.ArrowException) as exc:
+                # A reader tripping over something no rule foresaw: the file is refused
+                # with what went wrong, and the loader goes on to the next one.
+                raise FileRejected(f"the loader could not read the file: "
+                                   f"{type(exc).__name__}: {_first_line(exc)}") from exc
             finally:
                 gc.enable()
             t = time.perf_counter()
@@ -145,11 +164,22 @@ def load_object(conn: psycopg.Connection, s3_client: Any, ref: ObjectRef, workdi
         return tidy.with_source(_reject(conn, ref, obj.etag, obj.size, obj.modified_at,
                                         received_at, exc.reason, watch), source)
     finally:
-        obj.path.unlink(missing_ok=True)
+        scratch.clear(workdir)
     outcome = tidy.with_source(FileOutcome(ref.key, obj.etag, "loaded", rec.rows_valid,
                                            rec.rows_rejected, file_id=file_id), source)
     _log_outcome(outcome, watch)
     return outcome
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _refused(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "the file exhausted the loader's memory while being read (no limit caught it)"
+    return f"PostgreSQL refused the file's values: {_first_line(exc)}"
 
 
 def _loaded(conn: psycopg.Connection, key: str, etag: str) -> bool:

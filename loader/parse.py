@@ -5,6 +5,10 @@ What a caller must know:
 - `open_csv` reads the whole file once up front (bounded memory, ~1 s per GB) to decide the
   encoding: valid UTF-8 -> "utf-8" ("utf-8-sig" with a BOM), else Windows-1252 ("cp1252").
   NUL bytes, or bytes that are neither, reject the file as binary before any row is read.
+  A file that is not UTF-8 but holds UTF-8 letters ("Ã§" is "ç" in UTF-8) mixes encodings
+  (two exports pasted together): it is rejected, naming the first line that does not
+  decode as UTF-8, rather than read with one of its halves garbled. The same pass refuses a
+  line longer than `Limits.record_bytes`, before any reader builds it in memory.
 - The delimiter is sniffed from the header record: "," or ";". A ";" file is a pt-BR
   spreadsheet export, so its numbers use a decimal comma (`CsvFile.decimal_comma`).
 - Header cells are matched to the 24 columns by their human or snake_case names, trimmed
@@ -40,6 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from loader.columns import RAW_SALES_COLUMNS, column_for_header
+from loader.limits import DEFAULT_LIMITS, Limits
 
 DELIMITERS = (",", ";")
 _SCAN_BLOCK = 1 << 20
@@ -224,10 +229,11 @@ def _to_list(arr: pa.Array, repetitive: bool) -> list[str]:
     return arr.to_pylist()
 
 
-def open_csv(path: str | os.PathLike[str]) -> CsvFile:
-    """Sniff a sales file; raises FileRejected when it is empty, binary or not usable CSV."""
+def open_csv(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> CsvFile:
+    """Sniff a sales file; raises FileRejected when it is empty, binary, mixes encodings,
+    has a line over the record limit or is not usable CSV."""
     path = Path(path)
-    encoding = _sniff_encoding(path)
+    encoding = _sniff_encoding(path, limits.record_bytes)
     header, delimiter = _read_header(path, encoding)
     positions, extra = match_header(header)
     return CsvFile(path, encoding, delimiter, header, positions, extra)
@@ -255,10 +261,67 @@ def match_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
     return positions, extra
 
 
-def _sniff_encoding(path: Path) -> str:
-    """One streaming pass: NUL bytes or undecodable bytes mean binary."""
+class _Lines:
+    """Line numbers and the longest line, counted block by block as the file streams."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.done = 0  # newlines in earlier blocks
+        self.open = 0  # bytes since the last newline
+
+    def feed(self, block: bytes) -> None:
+        first = block.find(b"\n")
+        if first < 0:
+            self._check(self.open + len(block), self.done + 1)
+            self.open += len(block)
+            return
+        self._check(self.open + first, self.done + 1)
+        if len(block) > self.limit:  # lines inside the block may be long too
+            ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+            gaps = np.diff(ends) - 1
+            if len(gaps) and gaps.max() > self.limit:
+                i = int(gaps.argmax())
+                self._check(int(gaps[i]), self.done + i + 2)
+        last = block.rfind(b"\n")
+        self.done += block.count(b"\n")
+        self.open = len(block) - last - 1
+        self._check(self.open, self.done + 1)
+
+    def _check(self, length: int, line: int) -> None:
+        if length > self.limit:
+            raise FileRejected(f"line {line} is longer than the limit of {self.limit:,} bytes"
+                               " (LOADER_MAX_RECORD_BYTES)")
+
+
+
+def _refuse_mixed(path: Path) -> None:
+    """A file that is not UTF-8 as a whole but has whole lines of non-ASCII UTF-8 ("Maçã"
+    as C3 A7 C3 A3) is two exports pasted together; read as Windows-1252 its UTF-8 half would
+    be garbled ("MaÃ§Ã£"), so it is refused. Lines are bounded by the record limit, checked
+    in the first pass."""
+    utf8_line = not_utf8_line = None
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                not_utf8_line = not_utf8_line or number
+            else:
+                utf8_line = utf8_line or number
+            if utf8_line and not_utf8_line:
+                raise FileRejected(
+                    f"mixed encodings: line {utf8_line} is UTF-8 but line {not_utf8_line} does "
+                    "not decode as UTF-8 (re-export the whole file as UTF-8)")
+
+
+def _sniff_encoding(path: Path, record_bytes: int = DEFAULT_LIMITS.record_bytes) -> str:
+    """One streaming pass: NUL bytes or undecodable bytes mean binary; UTF-8 letters in a
+    file that is not UTF-8 mean mixed encodings; a line over `record_bytes` is refused."""
     utf8 = codecs.getincrementaldecoder("utf-8")()
     is_utf8, is_cp1252, size, first = True, True, 0, b""
+    lines = _Lines(record_bytes)
     with open(path, "rb") as fh:
         while block := fh.read(_SCAN_BLOCK):
             if not size:
@@ -273,6 +336,7 @@ def _sniff_encoding(path: Path) -> str:
                     is_utf8 = False
             if is_cp1252 and len(block.translate(None, _CP1252_UNDEFINED)) != len(block):
                 is_cp1252 = False
+            lines.feed(block)
             if not (is_utf8 or is_cp1252):
                 break
     if size == 0:
@@ -285,6 +349,7 @@ def _sniff_encoding(path: Path) -> str:
     if is_utf8:
         return "utf-8-sig" if first == codecs.BOM_UTF8 else "utf-8"
     if is_cp1252:
+        _refuse_mixed(path)
         return "cp1252"
     raise FileRejected("binary content: neither UTF-8 nor Windows-1252 text")
 

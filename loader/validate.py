@@ -221,11 +221,14 @@ def validate_chunk_reference(
 # -- the fast path ----------------------------------------------------------------------------
 
 
-def validate_chunk(chunk: Chunk, *, decimal_comma: bool, seen_sale_ids: SeenSaleIds) -> ValidationResult:
+def validate_chunk(chunk: Chunk, *, decimal_comma: bool,
+                   seen_sale_ids: SeenSaleIds | None) -> ValidationResult:
     """Split a chunk into COPY-ready valid rows and rejected rows (see the module docstring).
 
     `seen_sale_ids` is updated in place: pass the same (preferably a dict) for every chunk of
-    one file. n_valid + len(rejected) == chunk.n_rows.
+    one file; it grows by ~300 B per row. `None` leaves duplicates to the caller (the loader
+    finds them in PostgreSQL after COPY, so its memory does not grow with the file).
+    n_valid + len(rejected) == chunk.n_rows.
     """
     n = chunk.n_rows
     if n == 0:
@@ -247,7 +250,7 @@ def validate_chunk(chunk: Chunk, *, decimal_comma: bool, seen_sale_ids: SeenSale
     for mask, _ in failures:
         failed |= mask
     blank_id = pc.match_substring_regex(arr["sale_id"], "^(" + BLANK + ")$").to_numpy(zero_copy_only=False)
-    duplicate_of = _claim_sale_ids(
+    duplicate_of = {} if seen_sale_ids is None else _claim_sale_ids(
         chunk.columns["sale_id"], blank_id, failed, chunk.first_row_number, seen_sale_ids
     )
     if duplicate_of:

@@ -147,6 +147,19 @@ class Settings(BaseSettings):
     # What happens to an object after its load committed (loader/tidy.py).
     S3_AFTER_LOAD: Literal["tag", "move", "none"] = "tag"
 
+    # What one file may cost the loader (loader/limits.py has the why of each default).
+    LOADER_MAX_UNPACKED_BYTES: int = Field(default=4 << 30, gt=0)
+    LOADER_MAX_ROWS: int = Field(default=20_000_000, gt=0)
+    LOADER_MAX_SHEET_CELLS: int = Field(default=6_000_000, gt=0)
+    LOADER_MAX_FIELD_BYTES: int = Field(default=64 << 10, gt=0)
+    LOADER_MAX_RECORD_BYTES: int = Field(default=1 << 20, gt=0)
+    LOADER_MAX_READER_MEMORY_BYTES: int = Field(default=2 << 30, gt=0)
+    # A message whose file stopped the loader process this many times goes to the DLQ.
+    LOADER_MAX_CRASHES: int = Field(default=3, ge=1)
+    # Where the loader keeps downloads and unpacked files: one subdirectory per process,
+    # removed after each file; leftovers of dead processes are swept at start.
+    LOADER_SCRATCH_DIR: str | None = None
+
     # Watcher (announcer/watcher.py): seconds between full sweeps of incoming/.
     WATCH_SWEEP_SECONDS: float = Field(default=300.0, gt=0)
 

@@ -48,7 +48,7 @@ def main() -> None:
                                (outcome.file_id,)).fetchone()
     print(json.dumps({
         "status": outcome.status, "rows_valid": outcome.rows_valid,
-        "rows_rejected": outcome.rows_rejected, "seconds": seconds,
+        "rows_rejected": outcome.rows_rejected, "seconds": seconds, "reason": outcome.reason,
         "timings_ms": timings[0] if timings else {},
         "peak_rss_mb": _peak_rss_kb() / 1024,
     }))

@@ -23,6 +23,20 @@ MEMBERS_METHOD = (
     "after its first file), 10 × 100,000 rows on 4 partitions: 1.08×.")
 
 
+def _limits_lines(lim: dict[str, Any]) -> list[str]:
+    """One line per file of the limits section: what the loader made of it, at what cost."""
+    out = ["", "Loader on a huge file and on hostile files, default limits, one fresh process "
+           "each (`benchmarks/limits.py`; the .xlsx reader's child process is capped on its "
+           "own and not counted here):", "",
+           "| file | bytes | outcome | seconds | peak RSS |", "| --- | --- | --- | --- | --- |"]
+    for f in lim["files"]:
+        outcome = f["status"] + (f": {f['reason']}" if f.get("reason") else
+                                 f", {f['rows_valid']:,} rows")
+        out.append(f"| {f['file']} | {f['bytes']:,} | {outcome.replace('|', '/')} | "
+                   f"{f['seconds']:.1f} | {f['peak_rss_mb']:.0f} MB |")
+    return out
+
+
 def _ok(good: bool) -> str:
     return "met" if good else "**missed**"
 
@@ -111,6 +125,13 @@ def render(r: dict[str, Any]) -> str:
         ("Generator", f"{g['rows_per_s']:,.0f} rows/s ({g['rows']:,} rows)", "≥ 100,000 rows/s",
          _ok(g["rows_per_s"] >= TARGETS["gen_rows_per_s"])),
     ]
+    if lim := r.get("limits"):
+        worst = max(lim["files"], key=lambda f: f["peak_rss_mb"])
+        rows.append((
+            f"Loader peak RSS, a {lim['big_rows']:,}-row file and {len(lim['files']) - 1} "
+            "hostile files (default limits)",
+            f"{lim['peak_rss_mb']:.0f} MB (largest: {worst['file']})", "≤ 1 GB",
+            _ok(lim["peak_rss_mb"] <= TARGETS["rss_mb"])))
     if w := r.get("watcher"):
         rows += [
             (f"Watcher poll, {w['objects']:,} objects under incoming/ (median / max)",
@@ -177,9 +198,11 @@ def render(r: dict[str, Any]) -> str:
            "(moto scans and sorts the whole bucket for every request; S3 and MinIO seek an "
            "index)."] if r.get("watcher") else []),
         *([MEMBERS_METHOD] if r.get("loader_members") else []),
+        *(_limits_lines(r["limits"]) if r.get("limits") else []),
         "",
         "Reproduce: `make bench` (everything, ~25 min here) or "
-        "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher|members|scale` (one section).",
+        "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher|members|scale|limits` "
+        "(one section).",
         "",
     ]
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import checkpoint, wait_until
+from benchmarks.limits import bench_limits
 from benchmarks.realistic import bench_loader_members, bench_loader_vs_ceiling
 from cli.local import manager
 from generator.core import write_csv
@@ -473,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--smoke", action="store_true", help="tiny sizes (used by the test suite)")
     p.add_argument("--out", type=Path, default=project_root() / "docs")
-    p.add_argument("--only", choices=["loader", "freshness", "watcher", "members", "scale"],
+    p.add_argument("--only", choices=["loader", "freshness", "watcher", "members", "scale",
+                                      "limits"],
                    default=None,
                    help="re-measure one section; the others are kept from the last report")
     p.add_argument("--large", type=int, default=None,
@@ -482,11 +484,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = dict(gen=2_000, load=5_000, compare=1_000, samples=3, xlsx=500, fresh_files=2,
                  fresh_rows=200, burst_files=2, burst_rows=200, small=2_000, large=6_000,
                  file_rows=2_000, inc=500, members=[(2, 500), (2, 1_000)], members_samples=1,
-                 watch=300) if args.smoke else dict(
+                 watch=300, limits=2_000) if args.smoke else dict(
         gen=1_000_000, load=1_000_000, compare=200_000, samples=3, xlsx=100_000, fresh_files=20,
         fresh_rows=10_000, burst_files=10, burst_rows=5_000, small=100_000, large=10_000_000,
         file_rows=200_000, inc=10_000, members=[(24, 5_000), (12, 100_000)],
-        members_samples=3, watch=100_000)
+        members_samples=3, watch=100_000, limits=10_000_000)
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
@@ -502,8 +504,10 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
     if args.only:
         previous = json.loads((args.out / "benchmarks.json").read_text())
         # sections of their own, without a before/after history
-        if args.only in ("watcher", "members", "scale"):
-            if args.only == "watcher":
+        if args.only in ("watcher", "members", "scale", "limits"):
+            if args.only == "limits":
+                previous["limits"] = bench_limits(b, sizes["limits"])
+            elif args.only == "watcher":
                 previous["watcher"] = bench_watcher(b, sizes["watch"])
             elif args.only == "members":
                 previous["loader_members"] = bench_loader_members(b, sizes["members"], BIN,
@@ -513,7 +517,7 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
                                                         sizes["file_rows"], sizes["inc"])
                 previous["dbt_scale"]["label"] = CURRENT["dbt_scale"]
                 previous["loader_at_scale"] = bench_loader_vs_ceiling(b, sizes["load"])
-            sections = {"watcher": ["watcher"], "members": ["loader_members"],
+            sections = {"watcher": ["watcher"], "members": ["loader_members"], "limits": ["limits"],
                         "scale": ["dbt_scale", "loader_at_scale"]}[args.only]
             for section in sections:
                 previous[section]["measured_at"] = machine()["date"]
@@ -546,6 +550,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
                                                      sizes["members_samples"])
     print("watcher ...", flush=True)
     results["watcher"] = bench_watcher(b, sizes["watch"])
+    print("loader memory on a huge file and the hostile corpus ...", flush=True)
+    results["limits"] = bench_limits(b, sizes["limits"])
     print("dbt and dashboard at scale ...", flush=True)
     b2 = Bench(args.smoke)  # a clean warehouse for the scale test
     try:

@@ -187,7 +187,7 @@ class CsvFile:
                     yield Chunk(next_row, len(batch), columns, malformed, list(self.header))
                     next_row += len(batch)
         except csv.Error as exc:
-            raise FileRejected(f"not a CSV file: {exc}") from exc
+            raise FileRejected(_csv_error(exc)) from exc
         except UnicodeDecodeError as exc:  # the file changed since it was scanned
             raise FileRejected(f"binary content: not {self.encoding} text") from exc
 
@@ -233,6 +233,9 @@ def open_csv(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> C
     """Sniff a sales file; raises FileRejected when it is empty, binary, mixes encodings,
     has a line over the record limit or is not usable CSV."""
     path = Path(path)
+    # The csv module's own field limit (process-wide, 128 KiB by default) becomes the record
+    # limit: a field may be as long as a line; LOADER_MAX_FIELD_BYTES is checked per chunk.
+    csv.field_size_limit(limits.record_bytes)
     encoding = _sniff_encoding(path, limits.record_bytes)
     header, delimiter = _read_header(path, encoding)
     positions, extra = match_header(header)
@@ -354,6 +357,14 @@ def _sniff_encoding(path: Path, record_bytes: int = DEFAULT_LIMITS.record_bytes)
     raise FileRejected("binary content: neither UTF-8 nor Windows-1252 text")
 
 
+def _csv_error(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        # A quoted field spanning many short lines: the line scan cannot see it.
+        return (f"a quoted field is longer than the limit of {csv.field_size_limit():,} bytes"
+                " (LOADER_MAX_RECORD_BYTES)")
+    return f"not a CSV file: {exc}"
+
+
 def _read_header(path: Path, encoding: str) -> tuple[list[str], str]:
     """The first non-empty record, split with whichever delimiter names more known columns."""
     with open(path, "rb") as fh:
@@ -361,6 +372,7 @@ def _read_header(path: Path, encoding: str) -> tuple[list[str], str]:
         truncated = bool(fh.read(1))
     head = codecs.getincrementaldecoder(encoding)().decode(head_bytes, final=not truncated)
     candidates = []
+    error = csv.Error()
     for delimiter in DELIMITERS:
         try:
             record = next(
@@ -372,11 +384,14 @@ def _read_header(path: Path, encoding: str) -> tuple[list[str], str]:
                 None,
             )
         except csv.Error as exc:
-            raise FileRejected(f"not a CSV file: {exc}") from exc
+            error = exc
+            continue  # e.g. the whole header is one field with the other delimiter
         if record is None:
             raise FileRejected("no header: the file has no text")
         known = sum(column_for_header(cell) is not None for cell in record)
         candidates.append((known, len(record), delimiter, record))
+    if not candidates:
+        raise FileRejected(_csv_error(error))
     known, width, delimiter, record = max(candidates, key=lambda c: (c[0], c[1]))
     if truncated and sum(map(len, record)) + width >= len(head) // 2:
         raise FileRejected("not a CSV file: no header record in the first 1 MiB")

@@ -9,7 +9,7 @@ from loader.formats import open_sales_file
 from loader.limits import DEFAULT_LIMITS, Limits
 from loader.parse import FileRejected, open_csv
 from tests import hostile_files as hostile
-from tests.integration.loader_support import sale, to_csv
+from tests.integration.loader_support import SNAKE, sale, to_csv
 
 
 def _rows(path, limits: Limits = DEFAULT_LIMITS) -> int:
@@ -103,3 +103,21 @@ def test_sheet_reader_abort_is_a_rejection_not_a_crash(tmp_path):
 def test_small_workbook_within_limits_reads(tmp_path):
     path = hostile.write(tmp_path / "ok.xlsx", hostile.xlsx_many_rows(7))
     assert _rows(path) == 7
+
+
+def test_quoted_field_over_many_short_lines_is_refused_at_the_record_limit(tmp_path):
+    values = [sale("Q1")[c] for c in SNAKE]
+    values[3] = '"' + "abc\n" * 2_500_000 + '"'  # 10 MB of 4-byte lines: past pyarrow's block
+    body = to_csv([]) + ",".join(values).encode() + b"\r\n"
+    path = hostile.write(tmp_path / "q.csv", body)
+    assert _reason(path) == ("a quoted field is longer than the limit of 1,048,576 bytes "
+                             "(LOADER_MAX_RECORD_BYTES)")
+
+
+def test_header_wider_than_the_csv_modules_default_field_limit_reads(tmp_path):
+    extra = b",".join(b"extra_%d" % i for i in range(30_000))  # ~300 KB header line
+    header = to_csv([]).rstrip(b"\r\n") + b"," + extra + b"\r\n"
+    rows = b"".join(",".join(sale(f"W{i}")[c] for c in SNAKE).encode() + b"," * 30_000 + b"\r\n"
+                    for i in range(3))
+    path = hostile.write(tmp_path / "wide.csv", header + rows)
+    assert _rows(path) == 3

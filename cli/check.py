@@ -25,6 +25,7 @@ from loader.formats import file_kind, open_sales_file
 from loader.load import CHUNK_ROWS
 from loader.parse import FileRejected
 from loader.validate import validate_chunk
+from salespipe.logs import escape_unprintable
 
 TOP_PRODUCTS = 5
 ROW_NUMBERS_SHOWN = 20
@@ -226,35 +227,36 @@ def translate_reason(reason: str, lang: str) -> str:
     return reason
 
 
-def _one_line(text: str) -> str:
-    return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
 def render_text(reports: list[FileReport], lang: str) -> str:
     from dashboard.i18n import format_money, format_number
 
     tx = _TEXT[lang]
     out: list[str] = []
+    # Every text that comes from a file (its name, cells, header, zip member names inside
+    # reasons) goes through `escape_unprintable`: no control character of it reaches the
+    # terminal, so a newline in a cell cannot print a fake "would load cleanly" line.
     for r in reports:
-        out.append(f"{r.path}: {tx[r.verdict]}")
+        out.append(f"{escape_unprintable(r.path)}: {tx[r.verdict]}")
         if r.verdict == FILE_REJECTED:
-            out.append(f"  {tx['reason']}: {translate_reason(r.reason or '', lang)}")
+            reason = escape_unprintable(translate_reason(r.reason or "", lang))
+            out.append(f"  {tx['reason']}: {reason}")
             continue
         details = [r.kind or "", r.encoding or "", f"'{r.delimiter}'" if r.delimiter else ""]
-        out.append(f"  {tx['format']}: {', '.join(d for d in details if d)}")
+        out.append(f"  {tx['format']}: {escape_unprintable(', '.join(d for d in details if d))}")
         if r.extra_columns:
-            out.append(f"  {tx['extra']}: {', '.join(r.extra_columns)}")
+            out.append(f"  {tx['extra']}: {', '.join(map(escape_unprintable, r.extra_columns))}")
         out.append("  " + tx["rows"].format(
             total=format_number(r.rows_valid + r.rows_rejected, lang),
             valid=format_number(r.rows_valid, lang), rejected=format_number(r.rows_rejected, lang)))
         if r.rejected_rows:
             out.append(f"  {tx['by_reason']}")
             for reason, numbers in r.rejected_rows.items():
-                shown = ", ".join(map(str, numbers[:ROW_NUMBERS_SHOWN]))
+                rows = ", ".join(map(str, numbers[:ROW_NUMBERS_SHOWN]))
                 if len(numbers) > ROW_NUMBERS_SHOWN:
-                    shown += ", " + tx["more"].format(n=len(numbers) - ROW_NUMBERS_SHOWN)
+                    rows += ", " + tx["more"].format(n=len(numbers) - ROW_NUMBERS_SHOWN)
                 count = tx["n_rows"].format(n=len(numbers))
-                out.append(f"    {translate_reason(reason, lang)} - {count}: {shown}")
+                reason = escape_unprintable(translate_reason(reason, lang))
+                out.append(f"    {reason} - {count}: {rows}")
         k = r.kpis
         avg = k.avg_ticket
         out.append(f"  {tx['kpis']}")
@@ -266,7 +268,8 @@ def render_text(reports: list[FileReport], lang: str) -> str:
         if top:
             out.append(f"    {tx['top']}")
             for i, (name, units, sales) in enumerate(top, 1):
-                line = tx["top_line"].format(name=_one_line(name), units=format_number(units, lang),
+                line = tx["top_line"].format(name=escape_unprintable(name),
+                                             units=format_number(units, lang),
                                              sales=format_money(sales, lang))
                 out.append(f"      {i}. {line}")
     bad = sum(r.verdict != CLEAN for r in reports)
@@ -276,8 +279,16 @@ def render_text(reports: list[FileReport], lang: str) -> str:
 
 
 def render_json(reports: list[FileReport]) -> str:
-    return json.dumps({"clean": all(r.verdict == CLEAN for r in reports),
+    """The report as JSON; accents stay readable, but no character a terminal would act on.
+
+    `json.dumps` escapes C0 controls itself, not DEL, C1 controls or bidi overrides; those (and
+    whatever else `str.isprintable()` rejects) are written as `\\uXXXX` here, which any JSON
+    reader decodes back to the same text.
+    """
+    text = json.dumps({"clean": all(r.verdict == CLEAN for r in reports),
                        "files": [r.as_dict() for r in reports]}, ensure_ascii=False, indent=2)
+    return "".join(ch if ch.isprintable() or ch in "\n " else json.dumps(ch)[1:-1]
+                   for ch in text)
 
 
 def exit_code(reports: list[FileReport]) -> int:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from salespipe.logs import LOG_FORMATS, LogFormat, configure
+from salespipe.logs import LOG_FORMATS, LogFormat, configure, escape_unprintable
 from salespipe.settings import (
     CONSUMER_GROUP,
     TOPIC_DLQ,
@@ -122,8 +122,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         try:
             reports.append(check_file(Path(name)))
         except OSError as exc:
-            print(f"salespipe check: error: cannot read {name}: {exc.strerror or exc}",
-                  file=sys.stderr)
+            print(f"salespipe check: error: cannot read {escape_unprintable(name)}: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
             return 2
     if args.format == "json":
         print(render_json(reports))

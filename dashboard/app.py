@@ -23,6 +23,7 @@ from dashboard.data import (
     MartsMissing,
     Selection,
 )
+from dashboard.export import csv_bytes
 from dashboard.i18n import (
     LANGUAGES,
     format_ago,
@@ -227,9 +228,10 @@ def kpi_cards(sel: Selection, daily: pd.DataFrame, categories: pd.DataFrame,
 
 
 def download(frame: pd.DataFrame, name: str, sel: Selection | None, lang: str) -> None:
-    """Raw values, machine-readable in both languages: comma-separated, dot decimals."""
+    """Raw values, machine-readable in both languages: comma-separated, dot decimals; text
+    cells that a spreadsheet would run as formulas are quoted (`export.csv_bytes`)."""
     suffix = f"_{sel.day.isoformat()}" if sel else ""
-    st.download_button(t("download_csv", lang), frame.to_csv(index=False).encode("utf-8"),
+    st.download_button(t("download_csv", lang), csv_bytes(frame),
                        file_name=f"{name}{suffix}.csv", mime="text/csv", key=f"csv_{name}",
                        on_click="ignore", icon=":material/download:", type="tertiary")
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.data import DatabaseUnavailable, MartsForbidden, MartsMissing
+from dashboard.export import csv_bytes
 from dashboard.i18n import (
     LANGUAGES,
     format_ago,
@@ -55,7 +56,7 @@ def language_picker() -> str:
 
 def download(frame: pd.DataFrame, name: str, lang: str) -> None:
     """Raw values, machine-readable in both languages (as on the sales page)."""
-    st.download_button(t("download_csv", lang), frame.to_csv(index=False).encode("utf-8"),
+    st.download_button(t("download_csv", lang), csv_bytes(frame),
                        file_name=f"{name}.csv", mime="text/csv", key=f"csv_{name}",
                        on_click="ignore", icon=":material/download:", type="tertiary")
 

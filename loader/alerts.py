@@ -4,7 +4,9 @@ Incidents: a rejected file, a file whose rejected rows exceed `ALERT_REJECTED_RO
 `dbt build` failing `ALERT_DBT_FAILED_BUILDS` times in a row, and marts older than
 `ALERT_FRESHNESS_MINUTES` (checked by this module's own thread). The body is Slack-compatible
 (`{"text": ...}`); `ALERT_WEBHOOK_SECRET` travels in a header, never in the body, and every
-text passes the project's redaction first.
+text passes the project's redaction first. Text that comes from outside (object keys, rejection
+reasons quoting a file's content or zip member names, dbt error summaries) enters a message
+only through `Alerts._text`, which escapes it for Slack (`slack_escape`).
 
 Loading never waits for a webhook: messages go through a bounded queue to a sender thread
 with a short timeout, and a failure is logged and dropped. At most `ALERT_MAX_PER_HOUR`
@@ -35,6 +37,17 @@ log = logging.getLogger("loader.alerts")
 RATE_WINDOW_S = 3600.0
 MAX_OPEN_INCIDENTS = 1000  # distinct rejected files kept in memory at most
 QUEUE_SIZE = 100
+
+
+def slack_escape(text: str) -> str:
+    """User text made inert in Slack mrkdwn: `&`, `<` and `>` become `&amp;`, `&lt;`, `&gt;`.
+
+    Slack reads `<...>` as a control sequence: unescaped, a key named `<!channel>` would ping
+    everyone in the channel and `<https://evil.example|invoice.csv>` would show a disguised
+    link. Those three characters are all Slack asks to escape; `&` goes first so the entities
+    made here are not escaped again.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass
@@ -158,22 +171,25 @@ class Alerts:
     def file_outcome(self, outcome: Any) -> None:
         key = outcome.key
         if outcome.status == "rejected":
-            self._open(f"file_rejected:{key}",
-                       f"file rejected: {key} (etag {outcome.etag}): {outcome.reason}")
+            self._open(f"file_rejected:{key}", self._text(
+                "file rejected: {key} (etag {etag}): {reason}",
+                key=key, etag=outcome.etag, reason=outcome.reason))
             return
         if outcome.status != "loaded":
             return
-        self._clear(f"file_rejected:{key}", f"resolved: {key} loaded after being rejected")
+        self._clear(f"file_rejected:{key}",
+                    self._text("resolved: {key} loaded after being rejected", key=key))
         total = outcome.rows_valid + outcome.rows_rejected
         pct = 100.0 * outcome.rows_rejected / total if total else 0.0
         limit = self.settings.ALERT_REJECTED_ROWS_PCT
         if outcome.rows_rejected and pct > limit:
-            self._open(f"rejected_rows:{key}",
-                       f"{key}: {outcome.rows_rejected} of {total} rows rejected ({pct:.1f}% > "
-                       f"{limit:g}%); reasons in raw.sales_rejected")
+            self._open(f"rejected_rows:{key}", self._text(
+                "{key}: {rejected} of {total} rows rejected ({pct:.1f}% > {limit:g}%); "
+                "reasons in raw.sales_rejected",
+                key=key, rejected=outcome.rows_rejected, total=total, pct=pct, limit=limit))
         else:
-            self._clear(f"rejected_rows:{key}",
-                        f"resolved: {key} loaded with {pct:.1f}% rejected rows")
+            self._clear(f"rejected_rows:{key}", self._text(
+                "resolved: {key} loaded with {pct:.1f}% rejected rows", key=key, pct=pct))
 
     def dbt_outcome(self, outcome: Any) -> None:
         if outcome.success:
@@ -182,8 +198,9 @@ class Alerts:
             return
         self.dbt_failures += 1
         if self.dbt_failures >= self.settings.ALERT_DBT_FAILED_BUILDS:
-            self._open("dbt_build", f"dbt build failed {self.dbt_failures} time(s) in a row: "
-                                    f"{outcome.summary}")
+            self._open("dbt_build", self._text(
+                "dbt build failed {n} time(s) in a row: {summary}",
+                n=self.dbt_failures, summary=outcome.summary))
 
     def freshness(self, age_minutes: float | None) -> None:
         limit = self.settings.ALERT_FRESHNESS_MINUTES
@@ -194,6 +211,18 @@ class Alerts:
                                     f"{age_minutes:.0f} min ago (limit {limit:g} min)")
         else:
             self._clear("freshness", f"resolved: marts fresh again ({age_minutes:.0f} min old)")
+
+    def _text(self, template: str, **user: object) -> str:
+        """The one place outside text enters an alert: `template` (ours, sent as written)
+        filled with `user` values, each string redacted and then escaped by `slack_escape`.
+
+        Redacting before escaping matters: a secret holding `&` or `<` would no longer match
+        once escaped, and would reach Slack in its escaped form. Numbers pass through as they
+        are, so the template's format specs (`{pct:.1f}`) still apply.
+        """
+        return template.format(**{
+            name: slack_escape(redact(value, self.settings)) if isinstance(value, str) else value
+            for name, value in user.items()})
 
     def _open(self, key: str, text: str) -> None:
         first = not self.book.is_open(key)

@@ -34,7 +34,7 @@ _SPEC = re.compile(
     r"%(?:\((?P<name>[^)]*)\))?(?P<flags>[#0\- +]*)(?P<width>\*|\d+)?"
     r"(?:\.(?P<precision>\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])"
 )
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _UNESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 _NOISY = ("botocore", "boto3", "urllib3", "s3transfer")
 
@@ -58,17 +58,31 @@ def quote(value: str) -> str:
     """
     if not _needs_quotes(value):
         return value
+    return '"' + escape_unprintable(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def escape_unprintable(text: str) -> str:
+    """`text` with every character a terminal or log viewer could act on written visibly.
+
+    Anything `str.isprintable()` rejects except the plain space: C0 controls (ESC, CR, LF,
+    BEL...), DEL, C1 controls, line/paragraph separators, bidi overrides and isolates
+    (U+202A-U+202E, U+2066-U+2069) and other format characters. They become `\\n`, `\\r`,
+    `\\t`, `\\uXXXX` or `\\UXXXXXXXX`, so text read from a file can neither start a new line,
+    move the cursor, recolour the screen nor reorder what is shown around it. Shared by log
+    values (`quote`) and the `salespipe check` report. Backslashes are left alone: `quote`
+    escapes them itself, where a value must parse back.
+    """
     out = []
-    for ch in value:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ch == " " or ch.isprintable():
+    for ch in text:
+        if ch == " " or ch.isprintable():
             out.append(ch)
+        elif ch in _CONTROL_ESCAPES:
+            out.append(_CONTROL_ESCAPES[ch])
         elif ord(ch) <= 0xFFFF:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
+    return "".join(out)
 
 
 def render(fields: Mapping[str, str]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 from pydantic import SecretStr
 
+from tests.formats_support import to_zip
 from tests.integration.loader_support import put_and_announce, query, sale, to_csv
 
 pytestmark = pytest.mark.integration
@@ -126,6 +127,23 @@ def test_file_with_many_rejected_rows_alerts(world, receiver):
     assert len(receiver.texts()) == 1
     assert "incoming/half_bad.csv: 2 of 4 rows rejected (50.0% > 10%)" in texts[0]
 
+
+
+def test_key_and_zip_member_names_reach_slack_escaped(world, receiver):
+    # A Slack-style receiver would ping the channel for `<!channel>` and show a disguised link
+    # for `<url|text>`; escaped, both are shown as typed.
+    put_and_announce(world, "incoming/<!channel>.csv", MISSING_COLUMN)
+    put_and_announce(world, "incoming/R&D.zip",
+                     to_zip({"<https://evil.example|invoice>.csv": GOOD, "b.csv": GOOD}))
+    _run_loader(world, _alerting(world, receiver.url))
+
+    texts = sorted(receiver.wait_for(2))
+    assert len(texts) == 2, texts
+    assert "file rejected: incoming/&lt;!channel&gt;.csv (etag " in texts[0]
+    assert "file rejected: incoming/R&amp;D.zip (etag " in texts[1]
+    assert "&lt;https://evil.example|invoice&gt;.csv" in texts[1]
+    for text in texts:
+        assert "<" not in text and ">" not in text, text
 
 def _closed_port() -> int:
     with socket.socket() as s:

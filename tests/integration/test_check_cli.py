@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.formats_support import encrypted_zip, excel_row, to_gz, to_xlsx, to_zip
-from tests.integration.loader_support import sale, to_csv
+from tests.integration.loader_support import SNAKE, sale, to_csv
 
 SALESPIPE = str(Path(sys.executable).parent / "salespipe")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -183,3 +183,26 @@ def test_unknown_extension_is_a_file_verdict_not_a_usage_error(tmp_path):
     assert code == 1
     assert report["files"][0]["verdict"] == "file_rejected"
     assert "unsupported file type '.pdf'" in report["files"][0]["reason"]
+
+
+def test_control_characters_from_the_file_never_reach_the_terminal_raw(tmp_path):
+    fake = f"{tmp_path / 'other.csv'}: would load cleanly"
+    extra = "note\x1b[31m\r\nX"
+    name = f"Café\x1b[2J\x1b[H\n{fake}\u202e"
+    rows = [sale("S1", product_name=name), sale("S2")]
+    path = tmp_path / "hostile.csv"
+    path.write_bytes(to_csv(rows, columns=[*SNAKE, extra]))
+    proc = run_check(str(path))
+    assert proc.stderr == ""
+    assert not any(ch in proc.stdout for ch in "\x1b\r\u202e")
+    lines = proc.stdout.splitlines()
+    assert not any(line.startswith(fake) for line in lines)  # no line of the file's making
+    assert lines[0] == f"{path}: would load cleanly"
+    assert "  extra columns (ignored): note\\u001b[31m\\r\\nX" in lines
+    assert f"      1. Café\\u001b[2J\\u001b[H\\n{fake}\\u202e: 2 units, R$ 180.00" in lines
+
+    as_json = run_check("--format", "json", str(path))
+    assert not any(ch in as_json.stdout for ch in "\x1b\r\u202e")
+    report = json.loads(as_json.stdout)["files"][0]  # escaped for the terminal, same text
+    assert report["kpis"]["top_products"][0]["product_name"] == name
+    assert report["extra_columns"] == [extra]

@@ -399,3 +399,54 @@ def test_data_quality_panel_shows_zeros_for_one_id_per_product(monkeypatch, dash
     assert metric(at, "Product ids with several names") == ("0", None)
     assert metric(at, "Product names with several ids") == ("0", None)
     assert any(c.value.startswith("3 product names, 3 product ids.") for c in at.caption)
+
+
+# -- CSV downloads are formula-safe -----------------------------------------------------------
+#
+#   2026-02-10  Sul/Online  =HYPERLINK(...)  +Snacks  4 units  40.00
+#               Sul/Online  @SUM(A1:A9)      -Books   1 unit   -5.00 (a refund)
+
+HOSTILE_ROWS = (
+    support.Sale(dt.date(2026, 2, 10), "Sul", "Online", "P1",
+                 '=HYPERLINK("https://evil.example","Nuts")', "+Snacks", Decimal("40.00"), 4, 1,
+                 Decimal("10.00")),
+    support.Sale(dt.date(2026, 2, 10), "Sul", "Online", "P2", "@SUM(A1:A9)", "-Books",
+                 Decimal("-5.00"), 1, 1, Decimal("-5.00")),
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_db(base_settings):
+    settings = support.database(base_settings, "t_dash_hostile")
+    support.create_marts(settings, sales=HOSTILE_ROWS)
+    return settings
+
+
+def test_downloaded_csv_quotes_formula_text_and_keeps_numbers(monkeypatch, hostile_db):
+    import csv
+    import io
+
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    downloads: dict[str, bytes] = {}
+
+    class Recording(MemoryMediaFileStorage):
+        """AppTest's in-memory media store, keeping each download button's bytes by name."""
+
+        def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+            if filename and isinstance(path_or_data, bytes):
+                downloads[filename] = path_or_data
+            return super().load_and_get_id(path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
+    run_app(monkeypatch, support.app_env(hostile_db), lang="en")
+
+    rows = list(csv.reader(io.StringIO(downloads["top_products_2026-02-10.csv"].decode(),
+                                       newline="")))
+    assert rows == [
+        ["product_name", "product_category", "units_sold", "total_sales", "units_day",
+         "units_prev_day"],
+        ['\'=HYPERLINK("https://evil.example","Nuts")', "'+Snacks", "4.0", "40.0", "4.0", "0.0"],
+        ["'@SUM(A1:A9)", "'-Books", "1.0", "-5.0", "1.0", "0.0"],  # numbers stay numbers
+    ]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
-from cli.check import CLEAN, FILE_REJECTED, ROWS_REJECTED, Kpis, check_file, translate_reason
+from cli.check import (
+    CLEAN,
+    FILE_REJECTED,
+    ROWS_REJECTED,
+    FileReport,
+    Kpis,
+    check_file,
+    render_json,
+    render_text,
+    translate_reason,
+)
 from loader.validate import ValidationResult
 from tests.integration.loader_support import SNAKE, sale, to_csv
 
@@ -69,3 +80,51 @@ def test_reasons_translate_phrase_by_phrase_keeping_column_names():
     assert translate_reason("row has 3 fields, header has 24", "pt-BR") == (
         "a linha tem 3 campos, o cabeçalho tem 24")
     assert translate_reason("sale_id: empty", "en") == "sale_id: empty"
+
+
+HOSTILE_NAME = "Café\x1b[2J\n✓ would load cleanly\u202e"
+
+
+def hostile_report() -> FileReport:
+    report = FileReport("in\x1b[31m.csv", ROWS_REJECTED, "csv", encoding="utf-8", delimiter="\t",
+                        extra_columns=["note\r\x1b]0;pwned\x07"], rows_valid=1, rows_rejected=1,
+                        rejected_rows={"payment_status: not one of Paid\n✓ x\x9b": [2]})
+    report.kpis = Kpis(Decimal("5.00"), 1, 1, {HOSTILE_NAME: [1, Decimal("5.00")]})
+    return report
+
+
+def test_text_report_shows_file_text_with_its_controls_escaped():
+    text = render_text([hostile_report()], "en")
+    assert text.splitlines() == [
+        "in\\u001b[31m.csv: would load with rejected rows",
+        "  format: csv, utf-8, '\\t'",
+        "  extra columns (ignored): note\\r\\u001b]0;pwned\\u0007",
+        "  rows: 2 (1 valid, 1 rejected)",
+        "  rejected rows by reason:",
+        "    payment_status: not one of Paid\\n✓ x\\u009b - 1 row(s): 2",
+        "  KPIs of the valid rows (canceled sales excluded):",
+        "    total sales: R$ 5.00",
+        "    transactions: 1",
+        "    average ticket: R$ 5.00",
+        "    units sold: 1",
+        "    top products by units:",
+        "      1. Café\\u001b[2J\\n✓ would load cleanly\\u202e: 1 units, R$ 5.00",
+        "1 file(s) checked: 1 with problems",
+    ]
+
+
+def test_rejected_file_reason_is_escaped_in_text():
+    report = FileReport("z.zip", FILE_REJECTED, "zip",
+                        "expected exactly one CSV, found: a.csv\n✓ b\x1b[2J.csv")
+    assert render_text([report], "en").splitlines()[1] == (
+        "  reason: expected exactly one CSV, found: a.csv\\n✓ b\\u001b[2J.csv")
+
+
+def test_json_report_has_no_raw_control_or_bidi_character_and_decodes_to_the_same_text():
+    text = render_json([hostile_report()])
+    assert not any(ch in text for ch in "\x1b\r\t\x07\x9b\u202e")
+    assert "\\u001b[2J\\n✓ would load cleanly\\u202e" in text
+    assert "Café" in text  # accents stay readable
+    decoded = json.loads(text)["files"][0]
+    assert decoded["kpis"]["top_products"][0]["product_name"] == HOSTILE_NAME
+    assert decoded["extra_columns"] == ["note\r\x1b]0;pwned\x07"]

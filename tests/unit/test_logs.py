@@ -15,6 +15,7 @@ from salespipe.logs import (
     LineFormatter,
     LogfmtError,
     configure,
+    escape_unprintable,
     is_log_line,
     parse,
     parse_pairs,
@@ -66,6 +67,23 @@ def test_a_rendered_value_is_one_line(value: str) -> None:
 ])
 def test_quote_leaves_safe_values_bare_and_escapes_the_rest(value: str, expected: str) -> None:
     assert quote(value) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("\x1b[2J\x1b[31mPaid", "\\u001b[2J\\u001b[31mPaid"),
+    ("Café\n✓ would load cleanly", "Café\\n✓ would load cleanly"),
+    ("over\rwrite\ttab", "over\\rwrite\\ttab"),
+    ("del\x7f c1\x9b[2J nel\x85", "del\\u007f c1\\u009b[2J nel\\u0085"),
+    ("abc\u202efdp.exe", "abc\\u202efdp.exe"),
+    ("\u202a\u202b\u202c\u202d \u2066\u2067\u2068\u2069", "\\u202a\\u202b\\u202c\\u202d "
+                                                          "\\u2066\\u2067\\u2068\\u2069"),
+    ("line\u2028sep", "line\\u2028sep"),
+    ('Pão "francês" C:\\tmp = 1', 'Pão "francês" C:\\tmp = 1'),  # printable text as it is
+])
+def test_escape_unprintable_shows_controls_and_bidi_marks_as_visible_escapes(
+    text: str, expected: str
+) -> None:
+    assert escape_unprintable(text) == expected
 
 
 @pytest.mark.parametrize("line", [

@@ -132,6 +132,12 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     return exit_code(reports)
 
 
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.build import run_build_command
+
+    return run_build_command(settings, list(args.dbt_args))
+
+
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.launch import launch
 
@@ -224,6 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["text", "json"], default="text", help="report format")
     s.set_defaults(func=_check)
 
+    s = sub.add_parser("build", help="dbt build of the shared schemas, one build at a time",
+                       description="dbt build --target prod under the build lock; waits while "
+                                   "another build (a loader's) runs. Extra arguments go to dbt.")
+    s.add_argument("dbt_args", nargs="*", metavar="DBT_ARGS",
+                   help="passed to dbt build, e.g. --select kpi_daily_sales+ (all that follows "
+                        "`build` goes to dbt)")
+    s.set_defaults(func=_build)
+
     s = sub.add_parser("dashboard", help="serve the KPI dashboard")
     s.add_argument("--port", type=int, default=None,
                    help=f"default: STREAMLIT_SERVER_PORT, else {DEFAULT_DASHBOARD_PORT}")
@@ -250,8 +264,22 @@ def configure_logging(verbose: bool, log_format: LogFormat = "logfmt") -> None:
     configure(log_format, verbose=verbose)
 
 
+def _split_dbt_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Everything after the `build` command goes to dbt untouched (argparse would take
+    `--select` for one of ours)."""
+    for i, token in enumerate(argv):
+        if token == "build":
+            return argv[: i + 1], argv[i + 1:]
+        if not token.startswith("-"):
+            break
+    return argv, []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    ours, dbt_args = _split_dbt_args(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(ours)
+    if args.command == "build":
+        args.dbt_args = dbt_args
     configure_logging(args.verbose, args.log_format or "logfmt")
     from salespipe.errors import user_message
 

@@ -3,9 +3,9 @@
 dbt keeps global state per process (flags, adapters, the parsed project), so the loader
 never invokes it in its own process: builds run either in a fresh `dbt` subprocess or, in a
 long-running loader, in a warm worker process (`DbtWorker`, see loader/dbt_worker.py) that
-saves dbt's start-up on every batch. Builds are serialized inside dbt: every build, any
-loader's and analysts' alike, holds the project's build lock (dbt_sales/macros/build_lock/),
-so a build waits for the one running instead of colliding with it.
+saves dbt's start-up on every batch. Builds of the shared schemas are serialized outside
+dbt: each runs while its process holds the build lock (loader/build_lock.py), so a build
+waits for the one running instead of colliding with it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loader.build_lock import lock_vars, prod_build_lock
 from salespipe.components import component_environ
 from salespipe.settings import Settings, project_root, state_dir
 
@@ -170,14 +171,19 @@ class DbtWorker:
 
 
 def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome:
-    """`dbt build` in `worker` if given, else in a fresh subprocess; failures are reported,
-    never raised."""
+    """`dbt build` in `worker` if given, else in a fresh subprocess, holding the build lock;
+    failures are reported, never raised (a lost database connection too)."""
     started = time.perf_counter()
-    cmd = build_command(settings)
-    if worker is not None:
-        success, output = worker.invoke(cmd[1:], DBT_TIMEOUT_S)
-    else:
-        success, output = _run_subprocess(settings, cmd)
+
+    def waiting(holder: str) -> None:
+        log.info("event=dbt_build_waiting holder=%r", holder)
+
+    with prod_build_lock(settings, on_wait=waiting) as pid:
+        cmd = lock_vars(build_command(settings), pid)
+        if worker is not None:
+            success, output = worker.invoke(cmd[1:], DBT_TIMEOUT_S)
+        else:
+            success, output = _run_subprocess(settings, cmd)
     outcome = DbtOutcome(success, time.perf_counter() - started, _summary(output))
     level = logging.INFO if success else logging.ERROR
     log.log(level, "event=dbt_build success=%s seconds=%.1f summary=%r", outcome.success,

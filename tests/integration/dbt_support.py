@@ -9,6 +9,7 @@ raw.files by key + ETag) can replace it without touching the tests.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -24,6 +25,7 @@ from typing import Any
 
 import psycopg
 
+from loader.build_lock import lock_vars, prod_build_lock
 from tests.integration.loader_support import SNAKE, sale
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,12 +128,23 @@ def run_dbt(settings: Any, *args: str, target: Path,
     cmd = [str(DBT), *args, "--project-dir", "dbt_sales", "--profiles-dir", ".",
            "--target", target_name,
            "--target-path", str(target / "target"), "--log-path", str(target / "logs")]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
-                          timeout=300)
+    with contextlib.ExitStack() as stack:
+        if target_name == "prod" and args and args[0] in ("build", "run", "seed", "retry"):
+            # The shared schemas are built under the build lock, as `salespipe build` does.
+            cmd = lock_vars(cmd, stack.enter_context(prod_build_lock(settings)))
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
+                              timeout=300)
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-40:])
         raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{tail}\n{proc.stderr}")
     return proc
+
+
+def locked_invoke(worker: Any, settings: Any, args: list[str],
+                  timeout: float) -> tuple[bool, str]:
+    """`worker.invoke` of a prod build under the build lock, as the loader's run_build does."""
+    with prod_build_lock(settings) as pid:
+        return worker.invoke(lock_vars(args, pid), timeout)
 
 
 class DuplicateGrain(AssertionError):

@@ -1,12 +1,14 @@
-"""Builds never collide: two analysts run `dbt build` by hand while the loader loads a stream
-of files and runs its own builds. Every build must succeed (they queue on the build lock
-instead of failing), and the marts must end equal to values computed here from the files
-and to a `--full-refresh`."""
+"""Builds never collide: while the loader loads a stream of files and runs its own builds, one
+analyst runs `salespipe build` on the shared schemas (it queues on the build lock) and
+another runs a plain `dbt build` on their own dev schemas (no lock). Every build must
+succeed, and the marts must end equal to values computed here from the files and to a
+`--full-refresh`. A plain prod build outside `salespipe build` stops at once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,7 +18,9 @@ import pytest
 from loader.dbt import DbtWorker, run_build
 from salespipe import db
 from tests.integration.dbt_support import (
+    DBT,
     MART_KEYS,
+    ROOT,
     LoadedFile,
     RawFile,
     expected_marts,
@@ -26,6 +30,7 @@ from tests.integration.dbt_support import (
     sale,
 )
 from tests.integration.test_dbt_marts import FCT_BOOKKEEPING, FCT_KEY
+from tests.integration.test_loader_processes import SALESPIPE
 
 pytestmark = pytest.mark.integration
 
@@ -93,10 +98,16 @@ def test_analyst_and_loader_builds_during_a_stream_all_succeed_with_exact_marts(
                 time.sleep(0.4)
         streaming.clear()
 
-    def analyst(n: int) -> None:
+    def prod_analyst() -> None:
+        for _ in range(ANALYST_BUILDS):
+            proc = subprocess.run([SALESPIPE, "build"], env=world.env, capture_output=True,
+                                  text=True, timeout=600, check=False)
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+            outputs.append(proc.stderr)
+
+    def dev_analyst() -> None:
         for i in range(ANALYST_BUILDS):
-            proc = run_dbt(settings, "build", target=tmp_path / f"analyst{n}-{i}")
-            outputs.append(proc.stdout)
+            run_dbt(settings, "build", target=tmp_path / f"dev-{i}", target_name="dev")
 
     def loader() -> None:
         worker = DbtWorker(transform)
@@ -117,7 +128,8 @@ def test_analyst_and_loader_builds_during_a_stream_all_succeed_with_exact_marts(
     assert run_build(transform).success
     threads = [threading.Thread(target=guarded, args=(feed,)),
                threading.Thread(target=guarded, args=(loader,)),
-               *(threading.Thread(target=guarded, args=(analyst, n)) for n in (1, 2))]
+               threading.Thread(target=guarded, args=(prod_analyst,)),
+               threading.Thread(target=guarded, args=(dev_analyst,))]
     for t in threads:
         t.start()
     for t in threads:
@@ -125,9 +137,8 @@ def test_analyst_and_loader_builds_during_a_stream_all_succeed_with_exact_marts(
     assert not errors, errors
     assert loader_builds and all(b.success for b in loader_builds), [
         b.summary for b in loader_builds if not b.success]
-    # The builds met: at least one of them queued on the lock instead of failing.
-    assert any("Waiting for the dbt build lock" in out for out in outputs) or any(
-        "Took the dbt build lock" in out for out in outputs)
+    # The builds met: `salespipe build` queued on the loader's lock instead of failing.
+    assert any("salespipe build: waiting for the build running in" in out for out in outputs)
 
     assert run_build(transform).success  # everything loaded is in
     want = expected_marts(loaded)
@@ -140,3 +151,44 @@ def test_analyst_and_loader_builds_during_a_stream_all_succeed_with_exact_marts(
         run_dbt(settings, "build", "--full-refresh", target=Path(tmp_path) / "full")
         assert {name: read_mart(conn, name, key) for name, key in MART_KEYS.items()} == marts
         assert read_mart(conn, "fct_sales", FCT_KEY, drop=FCT_BOOKKEEPING) == fct
+
+
+def test_plain_prod_build_stops_at_once_naming_salespipe_build(world, tmp_path):
+    with pytest.raises(AssertionError) as failed:
+        run_dbt_unlocked(world.settings, tmp_path)
+    message = str(failed.value)
+    assert "run one at a time through `salespipe build`" in message
+    assert "OK created" not in message  # stopped before any model
+    with db.connect(world.settings, autocommit=True) as conn:
+        assert conn.execute("select to_regclass('marts.fct_sales')").fetchone() == (None,)
+
+
+def test_salespipe_build_waits_for_the_holder_then_builds(world):
+    from loader.build_lock import prod_build_lock
+
+    with prod_build_lock(world.settings):
+        proc = subprocess.Popen([SALESPIPE, "build", "--select", "stg_raw__files"],
+                                env=world.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        time.sleep(8)
+        assert proc.poll() is None  # still waiting
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-2000:]
+    assert "salespipe build: waiting for the build running in salespipe-build-lock" in err
+    assert "Completed successfully" in out
+
+
+def run_dbt_unlocked(settings, tmp_path):
+    """`dbt build --target prod` as an analyst would type it, without `salespipe build`."""
+    import os
+
+    env = {**os.environ, "POSTGRES_HOST": settings.pg_host, "POSTGRES_PORT": str(settings.pg_port),
+           "POSTGRES_USER": settings.pg_user, "DBT_ENV_SECRET_POSTGRES_PASSWORD": settings.pg_password,
+           "POSTGRES_DB": settings.pg_db, "DO_NOT_TRACK": "1"}
+    proc = subprocess.run([str(DBT), "build", "--project-dir", "dbt_sales", "--profiles-dir", ".",
+                           "--target", "prod", "--target-path", str(tmp_path / "t"),
+                           "--log-path", str(tmp_path / "l")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        raise AssertionError(proc.stdout)
+    return proc

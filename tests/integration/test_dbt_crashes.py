@@ -15,7 +15,14 @@ import pytest
 
 from loader.dbt import DbtWorker, build_command
 from salespipe import db
-from tests.integration.dbt_support import MART_KEYS, expected_marts, insert_raw, read_mart, run_dbt
+from tests.integration.dbt_support import (
+    MART_KEYS,
+    expected_marts,
+    insert_raw,
+    locked_invoke,
+    read_mart,
+    run_dbt,
+)
 from tests.integration.test_dbt_marts import (
     BROKEN,
     FCT_BOOKKEEPING,
@@ -38,9 +45,6 @@ select query from pg_stat_activity
 where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
     and query like '%%"node_id": "model.%%'
 """
-
-
-RECOVERY_BUILD = ("--vars", "{build_lock_grace_seconds: 3}")
 
 
 def _kill(worker: DbtWorker) -> None:
@@ -84,14 +88,13 @@ def test_killed_builds_converge_to_the_exact_marts(world, tmp_path):
                 files.append(insert_raw(conn, spec))
                 killer = ModelKiller(world.settings, worker, nth)
                 killer.start()
-                success, _ = worker.invoke(build_command(transform)[1:], 120)
+                success, _ = locked_invoke(worker, transform, build_command(transform)[1:], 120)
                 killer.done.set()
                 killer.join()
                 killed.append((success, killer.killed_during))
-                # The next build takes the killed one's lock over once its heartbeat is older
-                # than the grace (30 s by default; 3 s here keeps the test short).
-                success, output = worker.invoke([*build_command(transform)[1:], *RECOVERY_BUILD],
-                                                300)
+                # The killed build's lock ended with it: the next one starts at once.
+                success, output = locked_invoke(worker, transform,
+                                                build_command(transform)[1:], 300)
                 assert success, output[-3000:]
             marts = {name: read_mart(conn, name, key) for name, key in MART_KEYS.items()}
             fct = read_mart(conn, "fct_sales", FCT_KEY, drop=FCT_BOOKKEEPING)

@@ -15,7 +15,7 @@ import pytest
 
 from loader.dbt import DbtWorker, build_command, run_build
 from salespipe import db
-from tests.integration.dbt_support import RawFile, insert_raw, sale
+from tests.integration.dbt_support import RawFile, insert_raw, locked_invoke, sale
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,7 +98,7 @@ def test_worker_is_replaced_after_max_builds(world, transform):
 def test_timeout_kills_the_worker_and_the_next_build_starts_a_new_one(world, transform):
     worker = DbtWorker(transform)
     try:
-        success, output = worker.invoke(build_command(transform)[1:], timeout=0.2)
+        success, output = locked_invoke(worker, transform, build_command(transform)[1:], 0.2)
         assert not success and "timed out after" in output
         assert worker.proc is None
         outcome = run_build(transform, worker)
@@ -115,7 +115,8 @@ def test_worker_killed_mid_build_is_reported_and_replaced(world, transform):
         # Kill once a model's statement runs in PostgreSQL, not after a guessed delay.
         threading.Thread(target=_kill_at_first_model, args=(world.settings, pid),
                          daemon=True).start()
-        success, output = worker.invoke(build_command(transform)[1:] + ["--threads", "1"], 120)
+        success, output = locked_invoke(worker, transform,
+                                        build_command(transform)[1:] + ["--threads", "1"], 120)
         assert not success and "worker exited" in output  # seen dying, not timed out
         outcome = run_build(transform, worker)
         assert outcome.success and worker.proc.pid != pid

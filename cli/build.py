@@ -1,0 +1,29 @@
+"""`salespipe build [dbt args]`: a `dbt build` of the shared schemas (`--target prod`) under
+the build lock, for scheduled or hand-run prod builds beside the loader.
+
+It waits, saying for whom, while another build holds the lock (a loader's, or another
+`salespipe build`), then runs dbt in the foreground with its output as is; the exit code is
+dbt's. Extra arguments go to `dbt build` (`--select kpi_daily_sales+`, `--full-refresh`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from loader.build_lock import lock_vars, prod_build_lock
+from loader.dbt import dbt_command, dbt_env
+from salespipe.settings import Settings, project_root
+
+
+def run_build_command(settings: Settings, dbt_args: list[str]) -> int:
+    transform = settings.for_component("transform")
+
+    def waiting(holder: str) -> None:
+        print(f"salespipe build: waiting for the build running in {holder}", file=sys.stderr,
+              flush=True)
+
+    with prod_build_lock(transform, on_wait=waiting) as pid:
+        cmd = lock_vars(dbt_command(transform, "build", *dbt_args), pid)
+        return subprocess.run(cmd, env=dbt_env(transform), cwd=project_root(),  # noqa: S603
+                              check=False).returncode

@@ -1,0 +1,80 @@
+"""One writer of the shared schemas at a time: a PostgreSQL session advisory lock held by the
+process that runs `dbt build --target prod`, on a connection of its own, for the whole dbt
+invocation.
+
+The lock lives outside dbt, as an orchestrator's concurrency limit does: dbt releases its
+connections between nodes, so a lock taken inside dbt would not last the run. A session lock
+dies with its connection, so a killed build frees it at once (no lease, no heartbeat, no
+takeover). The loader's builds and `salespipe build` take it; dbt's `on-run-start` hook
+(`require_salespipe_build`) refuses a prod build whose vars do not name a backend that holds
+it, so a plain `dbt build --target prod` stops at once. Dev targets need no lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import yaml
+
+from salespipe import db
+from salespipe.settings import Settings
+
+log = logging.getLogger("loader.build_lock")
+
+# pg_advisory_lock(int, int): (project, purpose). dbt_sales's hook checks the same pair in
+# pg_locks (classid, objid, objsubid = 2 for the two-key form).
+LOCK_KEY = (7406, 1)
+LOCK_VAR = "salespipe_build_lock_pid"
+
+
+def _holder(conn: Any) -> str:
+    row = conn.execute(
+        """
+        select a.pid, coalesce(nullif(a.application_name, ''), 'a client'),
+               to_char(a.xact_start, 'HH24:MI:SS'), to_char(a.backend_start, 'HH24:MI:SS')
+          from pg_locks l join pg_stat_activity a using (pid)
+         where l.locktype = 'advisory' and l.granted and l.classid = %s and l.objid = %s
+           and l.objsubid = 2 and l.database = (select oid from pg_database
+                                                where datname = current_database())
+        """, LOCK_KEY).fetchone()
+    if row is None:
+        return "another build"
+    return f"{row[1]} (backend pid {row[0]}, connected since {row[3]})"
+
+
+@contextmanager
+def prod_build_lock(settings: Settings,
+                    on_wait: Callable[[str], None] | None = None) -> Iterator[int]:
+    """Hold the build lock; yields the backend pid holding it (for `lock_vars`). Waits while
+    another build holds it, telling `on_wait` who does once."""
+    conn = db.connect(settings, autocommit=True, application_name="salespipe-build-lock")
+    try:
+        got = conn.execute("select pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()
+        if not (got and got[0]):
+            if on_wait is not None:
+                on_wait(_holder(conn))
+            conn.execute("select pg_advisory_lock(%s, %s)", LOCK_KEY)
+        pid = conn.info.backend_pid
+        yield pid
+    finally:
+        conn.close()  # the session ends, and the lock with it
+
+
+def lock_vars(args: list[str], pid: int) -> list[str]:
+    """`args` with the lock holder's pid added to dbt's `--vars` (merged with any given)."""
+    out = list(args)
+    given: dict[str, Any] = {}
+    for i, arg in enumerate(out):
+        if arg == "--vars" and i + 1 < len(out):
+            given = yaml.safe_load(out[i + 1]) or {}
+            del out[i:i + 2]
+            break
+        if arg.startswith("--vars="):
+            given = yaml.safe_load(arg.split("=", 1)[1]) or {}
+            del out[i]
+            break
+    return [*out, "--vars", json.dumps({**given, LOCK_VAR: pid})]

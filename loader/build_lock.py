@@ -58,8 +58,10 @@ def prod_build_lock(settings: Settings,
             if on_wait is not None:
                 on_wait(_holder(conn))
             conn.execute("select pg_advisory_lock(%s, %s)", LOCK_KEY)
-        pid = conn.info.backend_pid
-        yield pid
+        # Asked of the server: through a pooler (PgBouncer) the pid the protocol reports is
+        # the pooler's own, not the backend that holds the lock.
+        row = conn.execute("select pg_backend_pid()").fetchone()
+        yield int(row[0]) if row else conn.info.backend_pid
     finally:
         conn.close()  # the session ends, and the lock with it
 

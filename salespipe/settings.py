@@ -29,10 +29,7 @@ SERVICES_FILE = "services.json"
 LOCAL_S3_ACCESS_KEY = "salespipe-local"
 LOCAL_S3_SECRET_KEY = "salespipe-local-secret"  # noqa: S105 - moto accepts any key; not a secret
 LOCAL_PG_USER = "salespipe"
-# Not "salespipe": dbt masks its secret env vars in everything it prints, and a password
-# equal to the project's name would turn `salespipe build` into `***** build`.
-LOCAL_PG_PASSWORD = "local-owner-only"  # noqa: S105 - local embedded server only
-LEGACY_LOCAL_PG_PASSWORD = "salespipe"  # noqa: S105 - data directories made before it changed
+LOCAL_PG_PASSWORD = "salespipe"  # noqa: S105 - local embedded server only
 LOCAL_PG_DB = "salespipe"
 _LOOPBACK = ("127.0.0.1", "localhost")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.local.process import ServiceError, free_port, pid_alive, port_open, wait_until
-from salespipe.settings import LEGACY_LOCAL_PG_PASSWORD, LOCAL_PG_PASSWORD, LOCAL_PG_USER
+from salespipe.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER
 
 _RUN_AS = "embedded_postgres"  # postgres refuses to run as root
 
@@ -75,7 +75,6 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     port = int(previous.get("port") or 0)
     pid = server_pid(data_dir)
     if pid_alive(pid) and port and port_open(port):
-        _update_legacy_password(port)
         return {"pid": pid, "port": port, "data_dir": str(data_dir)}
     if not port or port_open(port):
         port = free_port()
@@ -100,26 +99,7 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     _run([str(_bin("pg_ctl")), "-D", str(data_dir), "-l", str(log), "-o", opts, "-w", "-t", "60",
           "start"], timeout=90)
     wait_until(lambda: port_open(port), 30, "PostgreSQL")
-    _update_legacy_password(port)
     return {"pid": server_pid(data_dir), "port": port, "data_dir": str(data_dir)}
-
-
-def _update_legacy_password(port: int) -> None:
-    """A data directory made by an earlier release has the owner's old password: set the
-    current one, so `services up` keeps working on existing local data."""
-    import psycopg
-    from psycopg import sql
-
-    login = {"host": "127.0.0.1", "port": port, "user": LOCAL_PG_USER, "dbname": "postgres"}
-    try:
-        psycopg.connect(**login, password=LOCAL_PG_PASSWORD, connect_timeout=10).close()
-        return
-    except psycopg.OperationalError:
-        pass
-    with psycopg.connect(**login, password=LEGACY_LOCAL_PG_PASSWORD, connect_timeout=10,
-                         autocommit=True) as conn:
-        conn.execute(sql.SQL("alter role {} password {}").format(
-            sql.Identifier(LOCAL_PG_USER), sql.Literal(LOCAL_PG_PASSWORD)))
 
 
 def stop(info: dict[str, Any]) -> None:

@@ -61,7 +61,7 @@ def test_a_component_user_without_password_never_gets_the_local_default(managed)
     for name in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD"):
         managed.delenv(name)
     managed.setenv("POSTGRES_LOADER_USER", "salespipe_loader")
-    assert Settings().pg_password == "local-owner-only"  # the embedded server's own login
+    assert Settings().pg_password == "salespipe"  # the embedded server's own login
     assert Settings().for_component("loader").pg_password == ""
 
 

@@ -9,15 +9,22 @@ place; the unit tests (hypothesis) require both to give the same verdicts and re
 
 Interpretations (marked *), kept stable because reasons land in `raw.sales_rejected`:
 
-- Text is stored exactly as sent; "empty" means only ASCII whitespace*.
+- Text is stored exactly as sent; "empty" means made only of whitespace (ASCII, Unicode
+  spaces such as NBSP/U+3000, U+2028/U+2029) and invisible format characters (zero-width
+  space/joiners, word joiner, BOM), see `BLANK_CHARS`*; a value merely containing them among
+  visible characters is kept as sent. Empty optional text and dates are NULL.
 - Dates are YYYY-MM-DD, real calendar days, year 0001-9999*; spaces/tabs around are dropped*.
   Optional dates may be empty (NULL) but not before sale_date.
-- Numbers: digits with an optional fraction, at most 15 integer digits*, no exponent, NaN or
-  infinity*, no sign except gross_profit. In a ","-file the decimal mark is "." and there are
-  no thousands separators*; in a ";"-file (pt-BR export) the mark is "," and "." may group
-  thousands by 3 ("1.234,56"), so "12.50" is not a number there*. Stored normalized
-  ("1.234,56" -> "1234.56"), digits otherwise as sent, so money round-trips exactly.
-- quantity_sold is a whole number 1..2147483647 (PostgreSQL integer)*; "3,0" is stored "3".
+- Numbers: digits with an optional fraction, at most 15 integer digits*, at most 20
+  (MAX_DECIMAL_PLACES) fractional digits* ("<col>: more than 20 decimal places"; PostgreSQL
+  numeric holds 16,383, and 20 still takes spreadsheet formula results and float reprs such
+  as "0.30000000000000004"), no exponent, NaN or infinity*, no sign except gross_profit. In a
+  ","-file the decimal mark is "." and there are no thousands separators*; in a ";"-file
+  (pt-BR export) the mark is "," and "." may group thousands by 3 ("1.234,56"), so "12.50" is
+  not a number there*. Stored normalized ("1.234,56" -> "1234.56"), digits otherwise as sent,
+  so money round-trips exactly.
+- quantity_sold is a whole number 1..2147483647 (PostgreSQL integer)*; "3,0" is stored "3";
+  its zero fraction has the same 20-digit limit ("3." + 21 zeros: more than 20 decimal places)*.
 - An empty discount is 0*. Statuses match exactly, case-sensitively, untrimmed*.
 - Cross-field rules run only when all their inputs are valid*. Totals must agree within
   0.01; floats decide the clear cases and values within float error of 0.01 are decided
@@ -41,15 +48,35 @@ import pyarrow.compute as pc
 from salespipe.contract import DELIVERY_STATUSES, PAYMENT_STATUSES, RAW_SALES_COLUMNS
 
 MAX_QUANTITY = 2_147_483_647
+# PostgreSQL numeric holds 16,383. Exports carry computed values ("3.33333333333333" from Excel,
+# "0.30000000000000004" from pandas): Python's repr of any float >= 1e-4 written without an
+# exponent has at most 20 fractional digits (0.00012345678901234568), so 20 keeps all of them.
+MAX_DECIMAL_PLACES = 20
 TOLERANCE = Fraction(1, 100)
 
-# Patterns without anchors: Python uses fullmatch, RE2 (pyarrow) gets ^(...)$. ASCII classes
-# only, since \d and \s differ between the two engines.
+# Patterns without anchors: Python uses fullmatch, RE2 (pyarrow) gets ^(...)$. No \d, \s or
+# \uXXXX escapes, since they differ between the two engines: non-ASCII characters are put in
+# classes literally (both engines read literal UTF-8 there).
 _SP = "[ \t]*"
-BLANK = "[ \t\r\n\f\v]*"
+# What an "empty" value may consist of: ASCII whitespace, Unicode spaces (NBSP, ogham space,
+# en quad..hair space, line/paragraph separators, narrow NBSP, medium math space, ideographic
+# space) and invisible format characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM/ZWNBSP).
+BLANK_CHARS = (
+    " \t\r\n\f\v"
+    "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+BLANK = "[" + BLANK_CHARS + "]*"
 _DATE = _SP + "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])" + _SP
 _DOT_INT = "[0-9]{1,15}"
 _COMMA_INT = "([0-9]{1,15}|[0-9]{1,3}([.][0-9]{3}){1,4})"
+# Searched (unanchored) in text that has the number form: a decimal mark followed by more than
+# MAX_DECIMAL_PLACES digits. In a ;-file "." only groups thousands by 3, so "," is the mark.
+_LONG_FRACTION = {
+    False: f"[.][0-9]{{{MAX_DECIMAL_PLACES + 1}}}",
+    True: f",[0-9]{{{MAX_DECIMAL_PLACES + 1}}}",
+}
 
 
 def number_pattern(decimal_comma: bool, *, signed: bool = False, whole: bool = False) -> str:
@@ -66,6 +93,11 @@ def normalize_number(text: str, decimal_comma: bool) -> str:
 
 def is_blank(text: str) -> bool:
     return re.fullmatch(BLANK, text) is not None
+
+
+def decimal_places(normalized: str) -> int:
+    """Fractional digits of a pattern-checked number already through `normalize_number`."""
+    return len(normalized.partition(".")[2])
 
 
 # -- reasons (stable texts: they land in raw.sales_rejected.reasons) ---------------------------
@@ -85,6 +117,10 @@ def reason_before_sale(col: str) -> str:
 
 def reason_money(col: str) -> str:
     return f"{col}: not a number >= 0"
+
+
+def reason_decimal_places(col: str) -> str:
+    return f"{col}: more than {MAX_DECIMAL_PLACES} decimal places"
 
 
 def reason_one_of(col: str, values: tuple[str, ...]) -> str:
@@ -128,6 +164,11 @@ class Cells:
 
 def _match(arr: pa.Array, pattern: str) -> np.ndarray:
     return pc.match_substring_regex(arr, "^(" + pattern + ")$").to_numpy(zero_copy_only=False)
+
+
+def _search(arr: pa.Array, pattern: str) -> np.ndarray:
+    """Where `pattern` occurs anywhere in the text (RE2 search: linear in the text)."""
+    return pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False)
 
 
 def _floats(text: pa.Array, ok: np.ndarray) -> np.ndarray:
@@ -233,14 +274,18 @@ class Day(ColumnRule):
 
 
 class WholeNumber(ColumnRule):
-    """quantity_sold: 1..MAX_QUANTITY; "3.0" passes and is stored "3"."""
+    """quantity_sold: 1..MAX_QUANTITY; "3.0" passes and is stored "3", "3." + 21 zeros (a zero
+    fraction longer than MAX_DECIMAL_PLACES) is "more than 20 decimal places" like any number."""
 
     python_type = int
 
     def check(self, col: str, text: str, comma: bool) -> Cell:
         if not re.fullmatch(number_pattern(comma, whole=True), text):
             return Cell(REASON_QUANTITY)
-        q = int(Fraction(normalize_number(text, comma)))
+        normalized = normalize_number(text, comma)
+        if decimal_places(normalized) > MAX_DECIMAL_PLACES:
+            return Cell(reason_decimal_places(col))
+        q = int(Fraction(normalized))
         if q < 1:
             return Cell(REASON_QUANTITY)
         if q > MAX_QUANTITY:
@@ -249,11 +294,17 @@ class WholeNumber(ColumnRule):
 
     def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
         form = _match(arr, number_pattern(comma, whole=True))
+        long = form & _search(arr, _LONG_FRACTION[comma])
+        fits = form & ~long
         text = pc.replace_substring_regex(_normalized(arr, comma), r"\.0+$", "")
-        q_int = pc.cast(pc.if_else(pa.array(form), text, "0"), pa.int64())
+        q_int = pc.cast(pc.if_else(pa.array(fits), text, "0"), pa.int64())
         q = q_int.to_numpy()
-        failures = [(~form | (q < 1), REASON_QUANTITY), (form & (q > MAX_QUANTITY), REASON_QUANTITY_RANGE)]
-        usable = form & (q >= 1) & (q <= MAX_QUANTITY)
+        failures = [
+            (~form | (fits & (q < 1)), REASON_QUANTITY),
+            (long, reason_decimal_places(col)),
+            (fits & (q > MAX_QUANTITY), REASON_QUANTITY_RANGE),
+        ]
+        usable = fits & (q >= 1) & (q <= MAX_QUANTITY)
         return Cells(failures, usable, pc.cast(q_int, pa.string()), q.astype(np.float64))
 
 
@@ -282,27 +333,32 @@ class Number(ColumnRule):
         if not re.fullmatch(number_pattern(comma, signed=self.signed), text):
             return Cell(self._reason(col))
         stored = normalize_number(text, comma)
+        if decimal_places(stored) > MAX_DECIMAL_PLACES:
+            return Cell(reason_decimal_places(col))
         if self.maximum is not None and Fraction(stored) > self.maximum:
             return Cell(self._reason(col))
         return Cell(None, stored, Decimal(stored))
 
     def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
         form = _match(arr, number_pattern(comma, signed=self.signed))
+        long = form & _search(arr, _LONG_FRACTION[comma])
+        fits = form & ~long
         text = _normalized(arr, comma)
-        numbers = _floats(text, form)
-        ok = form
+        numbers = _floats(text, fits)
+        ok = fits
         if self.maximum is not None:
-            over = form & (numbers >= self.maximum)
+            over = fits & (numbers >= self.maximum)
             # A value above the maximum by less than float precision is decided exactly.
             for i in np.flatnonzero(over & (numbers == self.maximum)):
                 over[i] = Fraction(text[int(i)].as_py()) > self.maximum
-            ok = form & ~over
+            ok = fits & ~over
         if self.empty_as is not None:
             blank = _match(arr, BLANK)
             ok = ok | blank
             text = pc.if_else(pa.array(blank), self.empty_as, text)
             numbers = np.where(blank, float(self.empty_as), numbers)
-        return Cells([(~ok, self._reason(col))], ok, text, numbers)
+        failures = [(~ok & ~long, self._reason(col)), (long, reason_decimal_places(col))]
+        return Cells(failures, ok, text, numbers)
 
 
 # -- rules between columns --------------------------------------------------------------------

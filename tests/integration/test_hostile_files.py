@@ -168,6 +168,20 @@ def test_duplicate_sale_ids_across_chunks_are_quarantined_by_postgres(world, tmp
     assert query(world, "select count(*), count(distinct sale_id) from raw.sales") == [(25_000, 25_000)]
 
 
+def test_invisible_ids_and_endless_decimals_are_rejected_rows(world, tmp_path):
+    rows = [sale("Z1"), sale("\u200b"), sale("Z3", price="1." + "5" * 20_000),
+            sale("Z4", product_name="Ma\u00e7\u00e3\u200b")]
+    put_and_announce(world, "incoming/invisible.csv", to_csv(rows))
+    _run_loader(world, tmp_path / "scratch")
+    assert _files(world)["incoming/invisible.csv"] == ("loaded", None, 2)
+    got = dict(query(world, "select row_number, reasons from raw.sales_rejected"))
+    assert got[2] == ["sale_id: empty"]
+    assert any(r.startswith("unit_price: more than") and r.endswith("decimal places")
+               for r in got[3])
+    names = query(world, "select product_name from raw.sales where sale_id = 'Z4'")
+    assert names == [("Ma\u00e7\u00e3\u200b",)]
+
+
 def test_sigterm_while_unpacking_leaves_no_scratch(world, tmp_path):
     scratch = tmp_path / "scratch"
     put_and_announce(world, "incoming/slow-bomb.csv.gz", hostile.gzip_bomb(3 << 30))

@@ -25,6 +25,13 @@ from loader.validate import validate_chunk, validate_chunk_reference
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HUMAN_HEADER = ",".join(HUMAN_HEADERS)
 ASCII_SPACE = " \t\r\n\f\v"
+# What makes a value "empty" besides ASCII whitespace: Unicode spaces and zero-width/format.
+UNICODE_BLANK = (
+    "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff"
+)
+# Invisible or space-like, but not blank: text.
+NEAR_BLANK = "\u0085\u180e\u00ad\u200e\u2061\x1c"
 
 
 def run_file(data: bytes, rows: int = 7) -> None:
@@ -71,6 +78,12 @@ FIELD_BITS = st.sampled_from(
         "\x00",
         "\ufeff",
         "NaN",
+        "\u200b",
+        "\u00a0",
+        "3.33333333333333",
+        "0.30000000000000004",
+        "1.123456789012345678901",
+        "1." + "5" * 20000,
     ]
 )
 CSVISH = st.lists(st.lists(FIELD_BITS, max_size=6).map("".join), max_size=40).map(",".join)
@@ -131,8 +144,41 @@ NASTY_NUMBERS = st.sampled_from(
         "2147483648",
         "3.0",
         "3,0",
+        "\u200b",
+        "\u00a0\u3000",
+        "3.33333333333333",
+        "0.30000000000000004",
+        "0.00012345678901234568",
+        "1.123456789",
+        "1.12345678901234567890",
+        "1.123456789012345678901",
+        "1,12345678901234567890",
+        "1,123456789012345678901",
+        "1.234,123456789",
+        "1.234,12345678901234567890",
+        "1.234,123456789012345678901",
+        "3.00000000000000000000",
+        "3.000000000000000000000",
+        "3,000000000000000000000",
+        "100.00000000000000000000",
+        "100.000000000000000000001",
+        "-1.123456789012345678901",
+        "1.123456789012345678901x",
+        "1." + "5" * 20000,
+        "3." + "0" * 20000,
     ]
 )
+# Number form with 1..24 fractional digits (more than 20 is rejected): "12.000000005", "1.234,5".
+LONG_FRACTIONS = st.builds(
+    "{}{}{}{}".format,
+    st.sampled_from(["", " ", "-"]),
+    st.sampled_from(["0", "3", "12", "100", "1.234", "2147483647"]),
+    st.sampled_from([".", ","]),
+    st.integers(1, 24).flatmap(lambda n: st.text("0123456789", min_size=n, max_size=n))
+    | st.integers(19, 22).map("0".__mul__),
+)
+# Text that is empty, nearly empty, or has invisible characters among letters.
+INVISIBLE_TEXT = st.text(st.sampled_from(ASCII_SPACE[:2] + UNICODE_BLANK + NEAR_BLANK + "aç"), max_size=4)
 DATES = st.sampled_from(
     [
         "2024-03-01",
@@ -145,6 +191,8 @@ DATES = st.sampled_from(
         "0001-01-01",
         "9999-12-31",
         " 2024-03-02",
+        "\u00a0",
+        "\u200b\u3000",
         "2024-03-02 ",
         "2024-3-2",
         "",
@@ -168,10 +216,15 @@ def sales_rows(draw, comma: bool) -> dict[str, str]:
     total_cents = int(exact_total * 100) + draw(st.integers(-2, 2))
     total_cost_cents = q * cost + draw(st.integers(-2, 2))
     profit_cents = total_cents - total_cost_cents + draw(st.integers(-2, 2))
+    sale_id = draw(st.sampled_from(["S1", "S2", "S3", " ", "", "\u200b", "\u00a0\u3000", "S1\u200b"]))
+    # A whole quantity may carry a zero fraction: up to 20 places it is whole, 21 are too many.
+    zeros = draw(st.sampled_from([""] * 6 + [".0", ".00", ".00000000000000000000", ".000000000000000000000"]))
+    zeros = zeros.replace(".", ",") if comma else zeros
+    rating = draw(st.sampled_from(["", " ", "\u200b", "\u00a0\u3000", "5 stars", "ótimo\u200d"]))
     row = {
-        "sale_date": "2024-03-01", "sale_id": draw(st.sampled_from(["S1", "S2", "S3", " ", ""])),
+        "sale_date": "2024-03-01", "sale_id": sale_id,
         "product_id": "P", "product_name": "n", "product_category": "c",
-        "quantity_sold": str(q), "unit_price": money_text(price, comma, thousands),
+        "quantity_sold": str(q) + zeros, "unit_price": money_text(price, comma, thousands),
         "discount": str(disc).replace(".", ",") if comma else str(disc),
         "total_value": money_text(total_cents, comma, thousands),
         "unit_cost": money_text(cost, comma, thousands),
@@ -179,8 +232,8 @@ def sales_rows(draw, comma: bool) -> dict[str, str]:
         "gross_profit": money_text(profit_cents, comma, thousands),
         "payment_method": "Pix", "payment_status": "Paid", "payment_date": "2024-03-02",
         "customer_id": "C", "customer_name": "A", "sales_channel": "O", "sales_region": "S",
-        "sales_rep": "R", "customer_rating": "", "shipping_cost": "0",
-        "delivery_status": "Delivered", "delivery_date": "",
+        "sales_rep": "R", "customer_rating": rating, "shipping_cost": "0",
+        "delivery_status": "Delivered", "delivery_date": draw(st.sampled_from(["", "\u2060\u00a0"])),
     }  # fmt: skip
     # Mutate a few fields with nasty values.
     for col in draw(st.lists(st.sampled_from(RAW_SALES_COLUMNS), max_size=4)):
@@ -202,12 +255,14 @@ def sales_rows(draw, comma: bool) -> dict[str, str]:
             "gross_profit",
             "shipping_cost",
         ):
-            row[col] = draw(NASTY_NUMBERS | st.decimals(allow_nan=True, places=3).map(str))
+            row[col] = draw(NASTY_NUMBERS | LONG_FRACTIONS | st.decimals(allow_nan=True, places=3).map(str))
         else:
-            row[col] = draw(st.text(max_size=3))
-    if draw(st.booleans()):  # near the 0.01 tolerance, beyond float precision
+            row[col] = draw(st.text(max_size=3) | INVISIBLE_TEXT)
+    if draw(st.booleans()):  # near the 0.01 tolerance (20 places at most; 21 are rejected)
         row["gross_profit"] = money_text(total_cents - total_cost_cents, False, False) + draw(
-            st.sampled_from(["", "0000000001", "9999999999"])
+            st.sampled_from(
+                ["", "000001", "999999", "9999999999", "000000000000000001", "9999999999999999999"]
+            )
         )
         if comma:
             row["gross_profit"] = row["gross_profit"].replace(".", ",")
@@ -243,7 +298,7 @@ def _is_utf8(data: bytes) -> bool:
 
 
 def non_blank(text: str) -> bool:
-    return text.strip(ASCII_SPACE) != ""
+    return text.strip(ASCII_SPACE + UNICODE_BLANK) != ""
 
 
 def text_in(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -255,7 +310,11 @@ CP1252_CHARACTERS = sorted(
     {bytes([b]).decode("cp1252", errors="ignore") for b in range(1, 256)} - {""}
 )
 TEXT = {
-    "utf-8": text_in(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+    # Sometimes the invisible characters, among others: a value containing them is kept as sent.
+    "utf-8": text_in(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+        | st.sampled_from(UNICODE_BLANK + NEAR_BLANK)
+    ),
     "cp1252": text_in(st.sampled_from(CP1252_CHARACTERS)),
 }
 

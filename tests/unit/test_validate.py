@@ -362,3 +362,194 @@ def test_snake_shuffled_fixture_row_equals_base_row():
         "18.00", "9.00", "Credit Card", "Paid", "2024-03-02", "C-1", "Ana", "Online", "Sul",
         "Rui", "5 stars", "4.50", "Delivered", "2024-03-05",
     )]  # fmt: skip
+
+
+# -- Unicode blanks and invisible characters -----------------------------------------------------
+
+# Written out by hand (not taken from loader.rules): Unicode spaces, then zero-width/format.
+UNICODE_BLANKS = [
+    "\u00a0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006",
+    "\u2007", "\u2008", "\u2009", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+]  # fmt: skip
+
+
+def test_zero_width_space_sale_id_is_empty_on_both_paths():
+    chunk = chunk_of(row(sale_id="\u200b"))
+    for validate in (validate_chunk, validate_chunk_reference):
+        result = validate(chunk, decimal_comma=False, seen_sale_ids={})
+        assert result.valid_rows == []
+        [rej] = result.rejected
+        assert (rej.row_number, rej.reasons) == (1, ["sale_id: empty"])
+        assert rej.values["sale_id"] == "\u200b"
+
+
+@pytest.mark.parametrize("char", UNICODE_BLANKS)
+def test_each_unicode_blank_alone_is_empty(char):
+    assert reasons_of(sale_id=char) == ["sale_id: empty"]
+
+
+@pytest.mark.parametrize("blank", ["\u200b\u200b", " \u00a0\t", "\ufeff\u2060\u200d", "\u3000\n\u2028"])
+def test_runs_of_blanks_are_empty(blank):
+    assert reasons_of(customer_id=blank) == ["customer_id: empty"]
+
+
+def test_nbsp_only_product_name_rejected():
+    assert reasons_of(product_name="\u00a0") == ["product_name: empty"]
+
+
+def test_invisible_only_sale_ids_are_not_duplicates_of_each_other():
+    result = check(row(sale_id="\u200b"), row(sale_id="\u200b"))
+    assert [r.reasons for r in result.rejected] == [["sale_id: empty"], ["sale_id: empty"]]
+
+
+def test_text_containing_invisible_characters_is_stored_exactly_as_sent():
+    [out] = check(
+        row(product_name="Maçã\u200b", sale_id="\u200bS-9", customer_name="\u00a0Ana\u3000")
+    ).valid_rows
+    assert (out[3], out[1], out[16]) == ("Maçã\u200b", "\u200bS-9", "\u00a0Ana\u3000")
+
+
+@pytest.mark.parametrize("char", ["\u0085", "\u180e", "\u00ad", "\u200e", "\u2061", "\x1c"])
+def test_characters_outside_the_blank_set_are_text(char):
+    [out] = check(row(product_name=char)).valid_rows
+    assert out[3] == char
+
+
+def test_invisible_only_optional_values_become_null():
+    changes = {"customer_rating": "\u200b", "payment_date": "\u00a0", "delivery_date": "\u3000\ufeff"}
+    [out] = check(row(**changes)).valid_rows
+    assert (out[14], out[20], out[23]) == (None, None, None)
+
+
+def test_invisible_only_discount_means_zero():
+    [out] = check(row(discount="\u200b\u00a0", total_value="30.00", gross_profit="12.00")).valid_rows
+    assert out[7] == "0"
+
+
+def test_invisible_only_sale_date_is_not_a_date():
+    assert reasons_of(sale_date="\u00a0") == ["sale_date: not a date (YYYY-MM-DD)"]
+
+
+def test_number_wrapped_in_unicode_spaces_is_not_a_number():
+    assert reasons_of(unit_price="\u00a010.00") == ["unit_price: not a number >= 0"]
+
+
+# -- at most 20 decimal places ------------------------------------------------------------------
+
+COMMA_BASE = {
+    "total_value": "27,00", "unit_cost": "6,00", "total_cost": "18,00", "gross_profit": "9,00",
+    "shipping_cost": "4,50",
+}  # fmt: skip
+
+
+def test_twenty_thousand_decimal_places_rejected_on_both_paths():
+    chunk = chunk_of(row(unit_price="1." + "5" * 20000))
+    for validate in (validate_chunk, validate_chunk_reference):
+        result = validate(chunk, decimal_comma=False, seen_sale_ids={})
+        assert result.valid_rows == []
+        assert [r.reasons for r in result.rejected] == [["unit_price: more than 20 decimal places"]]
+
+
+def test_twenty_decimal_places_accepted_and_stored_as_sent():
+    # 3 * 1.12345678901234567890 * 0.9 = 3.03333333033333333303
+    [out] = check(
+        row(unit_price="1.12345678901234567890", total_value="3.03", gross_profit="-14.97")
+    ).valid_rows
+    assert out[6] == "1.12345678901234567890"
+
+
+def test_excel_formula_result_with_fifteen_significant_digits_is_valid():
+    # 3 * 3.33333333333333 = 9.99999999999999, within 0.01 of 10.00
+    changes = {"unit_price": "3.33333333333333", "discount": "0", "total_value": "10.00",
+               "gross_profit": "-8.00"}  # fmt: skip
+    [out] = check(row(**changes)).valid_rows
+    assert (out[6], out[7], out[8]) == ("3.33333333333333", "0", "10.00")
+
+
+def test_pandas_float_repr_unit_cost_is_valid():
+    # 3 * 0.30000000000000004 = 0.90000000000000012; 30.00 - 0.90 = 29.10
+    changes = {"unit_cost": "0.30000000000000004", "discount": "0", "total_value": "30.00",
+               "total_cost": "0.90", "gross_profit": "29.10"}  # fmt: skip
+    [out] = check(row(**changes)).valid_rows
+    assert (out[9], out[10], out[11]) == ("0.30000000000000004", "0.90", "29.10")
+
+
+@pytest.mark.parametrize(
+    "col", ["unit_price", "unit_cost", "total_value", "total_cost", "shipping_cost", "gross_profit"]
+)
+@pytest.mark.parametrize(
+    "value", ["1.123456789012345678901", "0.000000000000000000000", " 10.000000000000000000000 "]
+)
+def test_twenty_one_decimal_places_rejected_in_every_number_column(col, value):
+    assert reasons_of(**{col: value}) == [f"{col}: more than 20 decimal places"]
+
+
+def test_negative_gross_profit_with_long_fraction_rejected():
+    assert reasons_of(gross_profit="-9.000000000000000000001") == [
+        "gross_profit: more than 20 decimal places"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", ["10.000000000000000000000", "100.000000000000000000001", "5." + "0" * 20000]
+)
+def test_discount_with_long_fraction_rejected_for_its_places(value):
+    assert reasons_of(discount=value) == ["discount: more than 20 decimal places"]
+
+
+def test_semicolon_file_long_fraction_rejected():
+    result = check(row(unit_price="1.234,123456789012345678901", **COMMA_BASE), comma=True)
+    assert [r.reasons for r in result.rejected] == [["unit_price: more than 20 decimal places"]]
+
+
+def test_semicolon_file_nine_places_with_thousands_accepted():
+    # 3 * 1234.123456789 * 0.9 = 3332.1333333303
+    values = {**COMMA_BASE, "total_value": "3.332,13", "gross_profit": "3.314,13"}
+    [out] = check(row(unit_price="1.234,123456789", **values), comma=True).valid_rows
+    assert out[6] == "1234.123456789"
+
+
+def test_semicolon_file_twenty_places_with_thousands_accepted():
+    # 3 * 1234.12345678901234567890 * 0.9 = 3332.13333333033333333303
+    values = {**COMMA_BASE, "total_value": "3.332,13", "gross_profit": "3.314,13"}
+    [out] = check(row(unit_price="1.234,12345678901234567890", **values), comma=True).valid_rows
+    assert out[6] == "1234.12345678901234567890"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.123456789012345678901x",
+        ".123456789012345678901",
+        "1,123456789012345678901",
+        "1.123456789012345678901e5",
+        "1. 123456789012345678901",
+        "abc.123456789012345678901",
+    ],
+)
+def test_non_numbers_with_long_fractions_stay_not_a_number(value):
+    assert reasons_of(unit_price=value) == ["unit_price: not a number >= 0"]
+
+
+def test_comma_long_fraction_in_dot_file_is_not_a_number():
+    assert reasons_of(unit_cost="6,000000000000000000000") == ["unit_cost: not a number >= 0"]
+
+
+@pytest.mark.parametrize("value", ["3.000000000000000000000", "3." + "0" * 20000, "0.000000000000000000000"])
+def test_quantity_zero_fraction_longer_than_twenty_places_rejected(value):
+    assert reasons_of(quantity_sold=value) == ["quantity_sold: more than 20 decimal places"]
+
+
+def test_quantity_with_twenty_zero_places_is_whole():
+    [out] = check(row(quantity_sold="3.00000000000000000000")).valid_rows
+    assert out[5] == "3"
+
+
+def test_quantity_long_nonzero_fraction_is_not_whole():
+    assert reasons_of(quantity_sold="3.00000000000000000001") == ["quantity_sold: not a whole number >= 1"]
+
+
+def test_semicolon_file_quantity_long_zero_fraction_rejected():
+    result = check(row(quantity_sold="3,000000000000000000000", unit_price="10,00", **COMMA_BASE), comma=True)
+    assert [r.reasons for r in result.rejected] == [["quantity_sold: more than 20 decimal places"]]

@@ -58,12 +58,14 @@ _FATAL_CODES = frozenset({
 
 def fatal_reason(error: Any) -> str | None:
     """A one-line reason when `error` (a `KafkaError`) is fatal, else None. An unreachable
-    broker (`_TRANSPORT`, `_ALL_BROKERS_DOWN`) is not: the client reconnects by itself."""
+    broker (`_TRANSPORT`, `_ALL_BROKERS_DOWN`) is not: the client reconnects by itself. An
+    untrusted certificate is, under either code: librdkafka at times reports the failed
+    handshake as `_TRANSPORT` before it reports it as `_SSL`."""
     name = error.name()
     text = str(error.str())
     if error.fatal() or name in _FATAL_CODES:
         return f"{name}: {text}"
-    if name == "_SSL" and "certificate" in text.lower():
+    if name in ("_SSL", "_TRANSPORT") and "certificate" in text.lower():
         return f"{name}: {text} (set KAFKA_SSL_CA_LOCATION for a private CA)"
     return None
 

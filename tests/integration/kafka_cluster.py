@@ -1,5 +1,7 @@
 """A local three-broker KRaft cluster for tests, run like hosted Kafka is: every topic with
 replication factor 3 and `min.insync.replicas=2`, so one broker may die without losing writes.
+`default_replication_factor` sets the brokers' `default.replication.factor` (what a topic
+created without one gets); tests of that default pick a value no hard-coded 1 or 3 could meet.
 
 Built from the same Maven jars as the single local broker (`salespipe services up` resolves
 them). Each node is a combined broker + controller with static voters.
@@ -42,6 +44,7 @@ class Node:
 class KafkaCluster:
     base: Path
     size: int = 3
+    default_replication_factor: int = 3
     nodes: list[Node] = field(default_factory=list)
 
     @property
@@ -73,7 +76,7 @@ class KafkaCluster:
                 "controller.listener.names=CONTROLLER",
                 "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
                 f"log.dirs={n.base / 'data'}",
-                "default.replication.factor=3",
+                f"default.replication.factor={self.default_replication_factor}",
                 "min.insync.replicas=2",
                 "offsets.topic.replication.factor=3",
                 "offsets.topic.num.partitions=3",

@@ -1,5 +1,6 @@
 """Past one broker: the loader on a three-broker cluster (replication factor 3,
-min.insync.replicas=2, as hosted Kafka runs) survives the loss of a broker mid-burst."""
+min.insync.replicas=2, as hosted Kafka runs) survives the loss of a broker mid-burst, and
+topics created with `KAFKA_REPLICATION_FACTOR=-1` take the brokers' default replication."""
 
 from __future__ import annotations
 
@@ -30,6 +31,43 @@ def cluster(tmp_path):
     c.start()
     yield c
     c.stop()
+
+
+@pytest.fixture
+def cluster_rf2(tmp_path):
+    """Brokers whose `default.replication.factor` is 2: neither a hard-coded 1 nor the
+    cluster's size (3) would give it."""
+    c = KafkaCluster(tmp_path / "kafka", default_replication_factor=2)
+    c.start()
+    yield c
+    c.stop()
+
+
+def test_topics_created_with_the_default_setting_get_the_brokers_default_replication(cluster_rf2):
+    from confluent_kafka.admin import AdminClient
+
+    from salespipe import kafka
+    from salespipe.settings import load_settings
+
+    settings = load_settings(BOOTSTRAP_SERVERS=cluster_rf2.bootstrap, KAFKA_TOPIC_PARTITIONS=3)
+    assert settings.KAFKA_REPLICATION_FACTOR == -1  # the default: the broker decides
+    prefix = f"t.rf.{uuid.uuid4().hex[:8]}"
+    plan = kafka.topic_plan(settings, f"{prefix}.files", f"{prefix}.dlq", f"{prefix}.loads")
+    assert sorted(kafka.ensure_topics(settings, timeout=60, wanted=plan)) == sorted(plan)
+
+    admin = AdminClient(kafka.client_config(settings))
+    # A broker learns of a new topic a moment after the controller: ask until all know it.
+    deadline = time.monotonic() + 30
+    while not set(plan) <= set((meta := admin.list_topics(timeout=10)).topics):
+        assert time.monotonic() < deadline, f"{sorted(plan)} not in {sorted(meta.topics)}"
+        time.sleep(0.2)
+    brokers = {n.node_id for n in cluster_rf2.nodes}
+    replicas = {name: [meta.topics[name].partitions[p].replicas
+                       for p in sorted(meta.topics[name].partitions)] for name in plan}
+    assert {name: len(parts) for name, parts in replicas.items()} == plan, replicas
+    for name, parts in replicas.items():
+        for r in parts:  # two distinct brokers of the cluster hold each partition
+            assert len(r) == 2 and len(set(r)) == 2 and set(r) <= brokers, (name, replicas)
 
 
 def cluster_world(cluster: KafkaCluster) -> World:

@@ -1,6 +1,7 @@
 """Hosted-Kafka settings on the real local broker: topic creation (partitions, the broker's
 default replication factor) and the SASL_SSL + PLAIN path through the broker's SASL_SSL
-listener (self-signed certificate, trusted through KAFKA_SSL_CA_LOCATION)."""
+listener (self-signed certificate, trusted through KAFKA_SSL_CA_LOCATION, and refused in one
+line when that CA is missing or another one is configured)."""
 
 from __future__ import annotations
 
@@ -106,6 +107,27 @@ def test_wrong_sasl_password_stops_with_one_line_and_never_prints_it(world, comm
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert "Authentication failed" in _one_error_line(proc, command)
     assert WRONG_PASSWORD not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("ca", ["missing", "wrong"])
+@pytest.mark.parametrize("command", ["watch", "load"])
+def test_broker_certificate_no_configured_ca_trusts_stops_with_one_line(world, command, ca):
+    import certifi
+
+    from cli.local.kafka import LOCAL_SASL_PASSWORD
+
+    env = _sasl_env(world, LOCAL_SASL_PASSWORD)  # right credentials: only the CA is wrong
+    if ca == "missing":
+        del env["KAFKA_SSL_CA_LOCATION"]
+    else:  # public CAs, none of which signed the local broker's self-signed certificate
+        env["KAFKA_SSL_CA_LOCATION"] = certifi.where()
+    argv = ([SALESPIPE, "watch", "--topic", world.files_topic] if command == "watch"
+            else loader_cmd(world, "--no-dbt"))
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    line = _one_error_line(proc, command)
+    assert "certificate verify failed" in line, line
+    assert line.endswith("(set KAFKA_SSL_CA_LOCATION for a private CA)"), line
+    assert LOCAL_SASL_PASSWORD not in proc.stderr + proc.stdout
 
 
 @pytest.mark.parametrize("command", ["watch", "load"])

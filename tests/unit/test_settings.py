@@ -112,6 +112,11 @@ def test_an_untrusted_certificate_is_fatal_and_names_the_ca_setting():
 
     error = KafkaError(KafkaError._SSL, "SSL handshake failed: certificate verify failed")
     assert "KAFKA_SSL_CA_LOCATION" in (fatal_reason(error) or "")
+    # The same handshake, as librdkafka sometimes reports it first (seen on the real broker).
+    error = KafkaError(KafkaError._TRANSPORT, "sasl_ssl://127.0.0.1:9093/bootstrap: error:0A000086:"
+                       "SSL routines::certificate verify failed (after 14ms in state SSL_HANDSHAKE)")
+    assert "KAFKA_SSL_CA_LOCATION" in (fatal_reason(error) or "")
+    assert fatal_reason(KafkaError(KafkaError._TRANSPORT, "Connection refused")) is None
     assert fatal_reason(KafkaError(KafkaError._SSL, "SSL handshake failed: Disconnected")) is None
 
 

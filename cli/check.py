@@ -228,6 +228,8 @@ def translate_reason(reason: str, lang: str) -> str:
 
 
 def render_text(reports: list[FileReport], lang: str) -> str:
+    # Counts and amounts in the language's separators (Babel, via dashboard.i18n); row numbers
+    # stay bare, like line numbers in an editor.
     from dashboard.i18n import format_money, format_number
 
     tx = _TEXT[lang]
@@ -253,8 +255,9 @@ def render_text(reports: list[FileReport], lang: str) -> str:
             for reason, numbers in r.rejected_rows.items():
                 rows = ", ".join(map(str, numbers[:ROW_NUMBERS_SHOWN]))
                 if len(numbers) > ROW_NUMBERS_SHOWN:
-                    rows += ", " + tx["more"].format(n=len(numbers) - ROW_NUMBERS_SHOWN)
-                count = tx["n_rows"].format(n=len(numbers))
+                    rows += ", " + tx["more"].format(
+                        n=format_number(len(numbers) - ROW_NUMBERS_SHOWN, lang))
+                count = tx["n_rows"].format(n=format_number(len(numbers), lang))
                 reason = escape_unprintable(translate_reason(reason, lang))
                 out.append(f"    {reason} - {count}: {rows}")
         k = r.kpis
@@ -274,7 +277,8 @@ def render_text(reports: list[FileReport], lang: str) -> str:
                 out.append(f"      {i}. {line}")
     bad = sum(r.verdict != CLEAN for r in reports)
     summary = tx["summary_bad"] if bad else tx["summary_ok"]
-    out.append(summary.format(n=len(reports), bad=bad))
+    out.append(summary.format(n=format_number(len(reports), lang),
+                              bad=format_number(bad, lang)))
     return "\n".join(out)
 
 

@@ -1,26 +1,37 @@
-"""Labels and number/date formats for English and Português (Brasil).
+"""Labels and number/date formats of the dashboard and of `salespipe check`.
 
-The data is in Brazilian reais in both languages, so money always reads "R$"; only the
-separators change: `R$ 1,234.56` in English, `R$ 1.234,56` in pt-BR. Data values (product,
-category, region names) are shown as they arrive, untranslated.
+`LABELS` holds the product's own words, one dict per language; a language that lacks a label
+falls back to its base language (`es` for `es-AR`), then to English. Numbers, percentages,
+money and dates come from Babel (CLDR), so a new language needs labels only: its separators,
+minus sign and date order come with the locale.
+
+The data is in Brazilian reais in every language, so money always reads "R$ " before the
+amount; only the separators change: `R$ 1,234.56` in English, `R$ 1.234,56` in pt-BR. Data
+values (product, category, region names) are shown as they arrive, untranslated.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
+
+from babel import Locale, dates, numbers
 
 Number = int | float | Decimal
 
 LANGUAGES: dict[str, str] = {"en": "English", "pt-BR": "Português (Brasil)"}
 DEFAULT_LANG = "en"
 CURRENCY = "R$"
-
-# decimal separator, thousands separator
-_SEPARATORS: dict[str, tuple[str, str]] = {"en": (".", ","), "pt-BR": (",", ".")}
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The symbol as a literal, not CLDR's "¤": CLDR writes "R$1,234.56" in English and "BRL" in
+# Spanish; the product writes "R$ " in every language.
+_MONEY_PATTERN = f"'{CURRENCY}' #,##0.00"
+# A numeric US date (01/05/2026) is misread elsewhere, so English spells the month out.
+# Every other language uses its locale's short numeric date (see `_date_pattern`).
+_DATE_PATTERNS: dict[str, str] = {"en": "MMM dd, y"}
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -247,40 +258,54 @@ def normalize_lang(value: str | None) -> str:
 
 
 def t(key: str, lang: str, **values: Any) -> str:
-    """The label `key` in `lang`, with `{placeholders}` filled from `values`."""
-    return LABELS[lang][key].format(**values)
+    """The label `key` in `lang` (else its base language, else English), with `{placeholders}`
+    filled from `values`."""
+    for code in (lang, lang.partition("-")[0], DEFAULT_LANG):
+        if key in LABELS.get(code, {}):
+            return LABELS[code][key].format(**values)
+    raise KeyError(key)
 
 
-def _group(digits: str, thousands: str) -> str:
-    head = len(digits) % 3 or 3
-    parts = [digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)]
-    return thousands.join(parts)
+@lru_cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang, sep="-")
+
+
+def _plain(text: str) -> str:
+    """Babel's no-break spaces (e.g. French grouping) as plain spaces, which users can type."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _round(value: Number, decimals: int) -> Decimal:
+    """Half up, like a cash register (Babel rounds half to even); never a negative zero."""
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return rounded if rounded else abs(rounded)
+
+
+@lru_cache
+def _pattern(lang: str, kind: str, decimals: int) -> numbers.NumberPattern:
+    """The locale's decimal or percent pattern with exactly `decimals` fraction digits."""
+    locale = _locale(lang)
+    pattern = copy.copy((locale.decimal_formats if kind == "decimal" else
+                         locale.percent_formats)[None])
+    pattern.frac_prec = (decimals, decimals)
+    return pattern
 
 
 def format_number(value: Number, lang: str, *, decimals: int = 0) -> str:
     """`1234.5` -> `1,234.50` (en) / `1.234,50` (pt-BR); rounds half up, like a cash register."""
-    decimal_sep, thousands = _SEPARATORS[lang]
-    quantum = Decimal(1).scaleb(-decimals)
-    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
-    whole, _, fraction = f"{abs(rounded):f}".partition(".")
-    text = _group(whole, thousands)
-    if decimals:
-        text += decimal_sep + fraction
-    return sign + text
+    return _plain(_pattern(lang, "decimal", decimals).apply(_round(value, decimals), _locale(lang)))
 
 
 def format_money(value: Number, lang: str) -> str:
     """`1234.56` -> `R$ 1,234.56` (en) / `R$ 1.234,56` (pt-BR); negatives as `-R$ 13,03`."""
-    text = format_number(value, lang, decimals=2)
-    if text.startswith("-"):
-        return f"-{CURRENCY} {text[1:]}"
-    return f"{CURRENCY} {text}"
+    return _plain(numbers.format_decimal(_round(value, 2), _MONEY_PATTERN, _locale(lang)))
 
 
 def format_percent(fraction: Number, lang: str, *, decimals: int = 1) -> str:
     """`0.405` -> `40.5%` (en) / `40,5%` (pt-BR)."""
-    return format_number(Decimal(str(fraction)) * 100, lang, decimals=decimals) + "%"
+    rounded = _round(Decimal(str(fraction)) * 100, decimals) / 100
+    return _plain(_pattern(lang, "percent", decimals).apply(rounded, _locale(lang)))
 
 
 def _signed(text: str, negative: bool) -> str:
@@ -306,11 +331,21 @@ def format_change(current: Number, previous: Number | None, lang: str, *,
     return text
 
 
+@lru_cache
+def _date_pattern(lang: str) -> str:
+    """`MMM dd, y` (en); otherwise the locale's short date with `dd`, `MM` and a 4-digit year:
+    `dd/MM/y` (pt-BR, es-AR), `dd.MM.y` (de)."""
+    if lang in _DATE_PATTERNS:
+        return _DATE_PATTERNS[lang]
+    pattern = _locale(lang).date_formats["short"].pattern
+    for field, width in (("d", "dd"), ("M", "MM"), ("y", "y")):
+        pattern = re.sub(f"{field}+", width, pattern)
+    return pattern
+
+
 def format_date(day: dt.date, lang: str) -> str:
     """`Jan 15, 2026` (en) / `15/01/2026` (pt-BR)."""
-    if lang == "pt-BR":
-        return day.strftime("%d/%m/%Y")
-    return f"{_MONTHS_EN[day.month - 1]} {day.day:02d}, {day.year}"
+    return _plain(dates.format_date(day, _date_pattern(lang), _locale(lang)))
 
 
 def format_datetime(moment: dt.datetime, lang: str, *, seconds: bool = False) -> str:
@@ -322,7 +357,7 @@ def format_datetime(moment: dt.datetime, lang: str, *, seconds: bool = False) ->
 
 
 def format_clock(moment: dt.datetime) -> str:
-    """A UTC time of day to the second, the same in both languages: `14:05:09 UTC`."""
+    """A UTC time of day to the second, the same in every language: `14:05:09 UTC`."""
     return f"{moment.astimezone(dt.UTC):%H:%M:%S} UTC"
 
 
@@ -338,14 +373,21 @@ def format_ago(seconds: float, lang: str) -> str:
     return t("ago_days", lang, n=seconds // 86400)
 
 
+def _d3_date(pattern: str) -> str:
+    """A CLDR date pattern as a d3 time format: `dd/MM/y` -> `%d/%m/%Y`."""
+    d3 = {"MMM": "%b", "MM": "%m", "dd": "%d", "y": "%Y"}
+    return re.sub("MMM|MM|dd|y", lambda m: d3[m.group()], pattern)
+
+
 def chart_formats(lang: str) -> dict[str, Any]:
-    """Vega-Lite locale and d3 format strings, so axes and tooltips use the same separators."""
-    decimal_sep, thousands = _SEPARATORS[lang]
+    """Vega-Lite locale and d3 format strings, so axes and tooltips use the same separators
+    and date order as the metrics."""
+    locale, date = _locale(lang), _date_pattern(lang)
     return {
         "locale": {
             "number": {
-                "decimal": decimal_sep,
-                "thousands": thousands,
+                "decimal": numbers.get_decimal_symbol(locale),
+                "thousands": _plain(numbers.get_group_symbol(locale)),
                 "grouping": [3],
                 "currency": [f"{CURRENCY} ", ""],
             }
@@ -354,6 +396,6 @@ def chart_formats(lang: str) -> dict[str, Any]:
         "money": "$,.2f",
         "integer": ",d",
         "percent": ".1%",
-        "date_axis": "%d/%m" if lang == "pt-BR" else "%b %d",
-        "date": "%d/%m/%Y" if lang == "pt-BR" else "%b %d, %Y",
+        "date_axis": _d3_date(re.sub(r"[\s,./-]*y[\s,./-]*", "", date)),
+        "date": _d3_date(date),
     }

@@ -94,3 +94,30 @@ def test_unknown_language_falls_back_to_english():
 def test_chart_locale_matches_the_metric_separators():
     number = i18n.chart_formats("pt-BR")["locale"]["number"]
     assert (number["decimal"], number["thousands"], number["currency"]) == (",", ".", ["R$ ", ""])
+
+
+def test_a_third_language_needs_labels_only(monkeypatch):
+    # es-AR with two labels of its own and one from "es": numbers, money and dates come from
+    # its Babel locale, every missing label falls back to English.
+    monkeypatch.setitem(i18n.LANGUAGES, "es-AR", "Español (Argentina)")
+    monkeypatch.setitem(i18n.LABELS, "es-AR", {"title": "Panel de ventas",
+                                               "ago_minutes": "hace {n} min"})
+    monkeypatch.setitem(i18n.LABELS, "es", {"language": "Idioma"})
+    assert i18n.normalize_lang("es-AR") == "es-AR"
+    assert i18n.t("title", "es-AR") == "Panel de ventas"
+    assert i18n.t("language", "es-AR") == "Idioma"
+    assert i18n.t("filters", "es-AR") == "Filters"
+    assert i18n.format_ago(125, "es-AR") == "hace 2 min"
+    assert i18n.format_money(-1234.56, "es-AR") == "-R$ 1.234,56"
+    assert i18n.format_number(1234567, "es-AR") == "1.234.567"
+    assert i18n.format_percent(0.405, "es-AR") == "40,5%"
+    assert i18n.format_date(dt.date(2026, 1, 5), "es-AR") == "05/01/2026"
+    formats = i18n.chart_formats("es-AR")
+    assert (formats["locale"]["number"]["decimal"], formats["date"]) == (",", "%d/%m/%Y")
+
+
+def test_babel_output_is_kept_plain():
+    # No negative zero, and no no-break spaces (French groups with U+202F) in what users copy.
+    assert i18n.format_money(-0.004, "pt-BR") == "R$ 0,00"
+    assert i18n.format_number(1234567, "fr") == "1 234 567"
+    assert i18n.format_date(dt.date(2026, 12, 5), "de") == "05.12.2026"

@@ -18,6 +18,7 @@ from psycopg import sql
 from cli.local.process import free_port
 from tests.integration.loader_support import query
 from tests.integration.test_loader_processes import SALESPIPE, wait_for
+from tests.integration.test_roles import denied
 from tests.integration.test_stop_signals import descendants
 
 pytestmark = pytest.mark.integration
@@ -69,14 +70,6 @@ def component_of(command: str) -> str | None:
 OWNER_ONLY = {"POSTGRES_USER", "POSTGRES_PASSWORD", "DBT_ENV_SECRET_POSTGRES_PASSWORD"}
 ANY_LOGIN = {"POSTGRES_LOADER_PASSWORD", "POSTGRES_TRANSFORM_PASSWORD",
              "POSTGRES_DASHBOARD_PASSWORD"} | OWNER_ONLY
-
-
-def denied(conn: psycopg.Connection, statement: str) -> bool:
-    try:
-        conn.execute(statement)  # type: ignore[arg-type]
-    except psycopg.errors.InsufficientPrivilege:
-        return True
-    return False
 
 
 def test_each_run_component_holds_only_its_own_credentials(world, owner, tmp_path):

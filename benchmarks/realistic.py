@@ -1,11 +1,12 @@
 """The loader where users live: a warehouse that already holds millions of sales, and a burst
 of files shared by several loader processes.
 
-- `bench_loader_vs_ceiling`: the loader (S3 download, parse, validate, COPY) against plain
-  `COPY` of the very same CSV into `raw.sales` itself, so both pay the same table size, the
-  same indexes and the same server. The plain COPY runs in a transaction that is rolled back
-  (temporary column defaults stand in for file_id and row_number), so it leaves the warehouse
-  as it was. Runs alternate, with a CHECKPOINT before each; medians are reported.
+- `bench_loader_vs_ceiling`: the loader (S3 download, parse, validate, COPY, commit) against
+  the fair ceiling for its job: plain `COPY` of the very same rows into a fresh table shaped
+  like `raw.sales` (its primary key and indexes), with the keys supplied in the file the way
+  the loader supplies them (a new, greatest file_id, ascending row numbers), commit inside
+  the clock. Runs alternate, with a CHECKPOINT before each; medians are reported. A ceiling
+  slower than the loader means the measurement is wrong, and the run says so (`valid`).
 - `bench_loader_members`: one `salespipe load` process against two in one consumer group on
   the same burst (fresh topics each run), timed from the first file received to the last
   committed, as `raw.files` records them (process start-up is not counted).
@@ -25,29 +26,52 @@ from benchmarks.common import checkpoint, wait_until
 from salespipe.contract import RAW_SALES_COLUMNS
 
 
-def _plain_copy(b: Any, path: Path) -> float:
-    """COPY the file into raw.sales as `psql \\copy` would, then roll back."""
+def _keyed_copy_file(path: Path, file_id: int) -> Path:
+    """The file with `file_id,row_number` in front of every record, written outside the clock
+    (the loader numbers rows as it parses; the ceiling gets them for free)."""
+    import csv
+
+    keyed = path.with_name(path.stem + ".keyed.csv")
+    with open(path, newline="", encoding="utf-8") as src, \
+            open(keyed, "w", newline="", encoding="utf-8") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst)
+        writer.writerow(["file_id", "row_number", *next(reader)])
+        for n, record in enumerate(reader, 1):
+            writer.writerow([file_id, n, *record])
+    return keyed
+
+
+def _ceiling_copy(b: Any, keyed: Path) -> float:
+    """`COPY` into a fresh table like raw.sales, committed inside the clock, then dropped."""
     import psycopg
 
-    columns = ", ".join(RAW_SALES_COLUMNS)
+    columns = ", ".join(("file_id", "row_number", *RAW_SALES_COLUMNS))
+    table = f"public.ceiling_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(**b.settings.pg_connect_kwargs()) as conn:
-        conn.execute("create temporary sequence ceiling_rows")
-        conn.execute("alter table raw.sales alter column file_id set default -1, "
-                     "alter column row_number set default nextval('ceiling_rows')")
+        conn.execute(f"create table {table} (like raw.sales including all)")
+        conn.commit()
         started = time.perf_counter()
         with conn.cursor() as cur, cur.copy(
-            f"copy raw.sales ({columns}) from stdin (format csv, header true)"  # noqa: S608 - constant columns
-        ) as copy, open(path, "rb") as fh:
+            f"copy {table} ({columns}) from stdin (format csv, header true)"  # noqa: S608 - constant columns
+        ) as copy, open(keyed, "rb") as fh:
             while block := fh.read(1 << 20):
                 copy.write(block)
+        conn.commit()
         seconds = time.perf_counter() - started
-        conn.rollback()
+        conn.execute(f"drop table {table}")
+        conn.commit()
     return seconds
 
 
 def bench_loader_vs_ceiling(b: Any, rows: int, samples: int = 3) -> dict[str, Any]:
     sales = _count_sales(b)
     path = b.make_file(dt.date(2027, 1, 1), rows, 77)
+    import psycopg
+
+    with psycopg.connect(**b.settings.pg_connect_kwargs()) as conn:
+        next_file_id = conn.execute("select coalesce(max(file_id), 0) + 1 from raw.files"
+                                    ).fetchone()[0]
+    keyed = _keyed_copy_file(path, next_file_id)
     ours, ceiling = [], []
     for i in range(samples):
         key = f"incoming/at_scale_{i}.csv"
@@ -55,12 +79,14 @@ def bench_loader_vs_ceiling(b: Any, rows: int, samples: int = 3) -> dict[str, An
         checkpoint(b.settings)
         ours.append(b.load_once(key)["seconds"])
         checkpoint(b.settings)
-        ceiling.append(_plain_copy(b, path))
+        ceiling.append(_ceiling_copy(b, keyed))
+    keyed.unlink()
     ours_s, ceiling_s = statistics.median(ours), statistics.median(ceiling)
     return {"warehouse_sales": sales, "rows": rows, "samples": samples,
             "loader_s": ours, "ceiling_s": ceiling,
             "loader_rows_per_s": rows / ours_s, "ceiling_rows_per_s": rows / ceiling_s,
-            "share_of_ceiling": ceiling_s / ours_s}
+            "share_of_ceiling": ceiling_s / ours_s, "valid": ceiling_s <= ours_s,
+            "method": "fresh table like raw.sales, keys in the file, commit in the clock"}
 
 
 def _count_sales(b: Any) -> int:

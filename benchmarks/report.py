@@ -18,9 +18,9 @@ MEMBERS_METHOD = (
     "spread round-robin over the partitions; timed from the first file received to the last "
     "loaded (`raw.files`). Loaders, PostgreSQL, the S3 server and Kafka share the 2 cores: "
     "with 100,000-row files two loaders keep them nearly all busy, so that shape shows the "
-    "machine's limit, not the loader's. Before — processes started after the announcements "
-    "(the group forming was timed: the first member takes every partition and hands half back "
-    "after its first file), 10 × 100,000 rows on 4 partitions: 1.08×.")
+    "machine's limit, not the loader's. An earlier method started the processes after the "
+    "announcements, so it timed the group forming (the first member takes every partition and "
+    "hands half back after its first file); its figure was not recorded in a run file.")
 
 
 def _limits_lines(lim: dict[str, Any]) -> list[str]:
@@ -44,11 +44,17 @@ def _ok(good: bool) -> str:
 def _realistic_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     out = []
     if s := r.get("loader_at_scale"):
+        fair = "method" in s  # the fair ceiling: a fresh table like raw.sales, keys in the file
+        invalid = fair and not s["valid"]
         out.append((
-            f"Loader vs plain COPY of the same file, warehouse of {s['warehouse_sales']:,} sales",
+            ("Loader vs plain COPY of the same file into a fresh table like raw.sales (keys "
+             "in the file, commit timed), loader into a warehouse of "
+             if fair else "Loader vs plain COPY of the same file, warehouse of ")
+            + f"{s['warehouse_sales']:,} sales",
             f"{s['share_of_ceiling']:.0%} ({s['loader_rows_per_s']:,.0f} vs "
-            f"{s['ceiling_rows_per_s']:,.0f} rows/s, median of {s['samples']})",
-            "≥ 75%", _ok(s["share_of_ceiling"] >= TARGETS["ceiling_share"])))
+            f"{s['ceiling_rows_per_s']:,.0f} rows/s, median of {s['samples']})"
+            + (" — run invalid: the ceiling was slower than the loader" if invalid else ""),
+            "≥ 75%", "—" if invalid else _ok(s["share_of_ceiling"] >= TARGETS["ceiling_share"])))
     if m := r.get("loader_members"):
         for i, shape in enumerate([m, *m.get("more", [])]):
             # the first shape carries the target; the others show where the machine tops out
@@ -87,8 +93,9 @@ def _burst_before(burst: dict[str, Any]) -> str:
             f"{burst['visible_s']:.1f} s")
 
 
-def render(r: dict[str, Any]) -> str:
-    m, ld, g, f, d = r["machine"], r["loader"], r["generator"], r["freshness"], r["dbt_scale"]
+def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(measure, result, target, verdict) for every headline figure of the run `r`."""
+    ld, g, f, d = r["loader"], r["generator"], r["freshness"], r["dbt_scale"]
     dash = d["dashboard"]
     one, one_built = f["one_by_one"], f.get("one_by_one_built")
     compare_rows = ld.get("compare_rows", ld["naive_rows"])
@@ -115,9 +122,15 @@ def render(r: dict[str, Any]) -> str:
         ("dbt build after +1 file: large vs small warehouse",
          f"{d['ratio']:.2f}× ({d['large_build_s']:.1f} s vs {d['small_build_s']:.1f} s)",
          "≤ 1.5×", _ok(d["ratio"] <= TARGETS["dbt_ratio"])),
-        ("Dashboard refresh queries at large scale",
+        ("Dashboard refresh queries at large scale"
+         + (", default 30-day window" if "all_days_ms_median" in dash else ""),
          f"{dash['ms_median']:.0f} ms ({dash['queries']} queries)", "≤ 100 ms",
          _ok(dash["ms_median"] <= TARGETS["dash_ms"])),
+        *([(f"Dashboard refresh queries at large scale, every day ({dash['all_days_days']:,} "
+            f"days, all {d['large_sales']:,} sales)",
+            f"{dash['all_days_ms_median']:.0f} ms ({dash['queries']} queries)", "≤ 100 ms",
+            _ok(dash["all_days_ms_median"] <= TARGETS["dash_ms"]))]
+          if "all_days_ms_median" in dash else []),
         ("Dashboard AppTest render", f"{dash['apptest_s']:.2f} s", "—", "—"),
         *_realistic_rows(r),
         ("Loader peak RSS", f"{ld['peak_rss_mb']:.0f} MB", "≤ 1 GB",
@@ -140,6 +153,45 @@ def render(r: dict[str, Any]) -> str:
             ("Watcher state file", f"{w['state_bytes'] / 1024:,.0f} KiB", "≤ 1 MB",
              _ok(w["state_bytes"] <= TARGETS["watch_state_bytes"])),
         ]
+    return rows
+
+
+def table(r: dict[str, Any]) -> list[str]:
+    return ["| measure | result | target | |", "| --- | --- | --- | --- |",
+            *[f"| {a} | {b} | {c} | {e} |" for a, b, c, e in table_rows(r)]]
+
+
+# The README's benchmark table is this block, rendered from docs/benchmarks.json by
+# `make bench` (and checked against it by a unit test): no figure in it is typed by hand.
+README_BEGIN = "<!-- benchmarks: rendered from docs/benchmarks.json by `make bench`; do not edit -->"
+README_END = "<!-- /benchmarks -->"
+
+
+def readme_block(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    return "\n".join([
+        README_BEGIN,
+        f"Run of {m['date'][:10]} on {m['cpus']} CPUs"
+        + ("; sections re-measured since: " + ", ".join(
+            f"{name} {r[name]['measured_at'][:10]}" for name in
+            ("loader", "freshness", "dbt_scale", "loader_at_scale", "watcher", "limits")
+            if isinstance(r.get(name), dict) and r[name].get("measured_at"))
+           if any(isinstance(v, dict) and v.get("measured_at") for v in r.values()) else "")
+        + ".",
+        "",
+        *table(r),
+        README_END,
+    ])
+
+
+def update_readme(text: str, r: dict[str, Any]) -> str:
+    """`text` (the README) with its benchmark block replaced by one rendered from `r`."""
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    return text[:start] + readme_block(r) + text[end:]
+
+
+def render(r: dict[str, Any]) -> str:
+    m, ld, f, d = r["machine"], r["loader"], r["freshness"], r["dbt_scale"]
     stages = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in ld["stages_ms"].items())
     if ld.get("label"):
         stages += f" — {ld['label']}"
@@ -155,9 +207,7 @@ def render(r: dict[str, Any]) -> str:
         + (f" (loader section re-measured {ld['measured_at']})" if ld.get("measured_at") else "")
         + ". Shared machine: read the ratios, absolute numbers are indicative.",
         "",
-        "| measure | result | target | |",
-        "| --- | --- | --- | --- |",
-        *[f"| {a} | {b} | {c} | {e} |" for a, b, c, e in rows],
+        *table(r),
         "",
         f"Loader stages on {ld['rows']:,} rows: {stages}.",
         *[f"Before — {h.get('label', 'earlier version')}: "
@@ -187,6 +237,10 @@ def render(r: dict[str, Any]) -> str:
         *[f"Before — {h.get('label', 'earlier version')}: {h['ratio']:.2f}× "
           f"({h['large_build_s']:.1f} s vs {h['small_build_s']:.1f} s)."
           for h in r.get("dbt_scale_history", [])],
+        *[f"Loader vs COPY, before — {h.get('label', 'earlier method')}: "
+          f"{h['share_of_ceiling']:.0%} ({h['loader_rows_per_s']:,.0f} vs "
+          f"{h['ceiling_rows_per_s']:,.0f} rows/s)."
+          for h in r.get("loader_at_scale_history", [])],
         *([f"Watcher: a poll lists only keys after its cursor; before, every poll listed all "
            f"of incoming/ ({r['watcher']['full_listing_ms']:,.0f} ms for "
            f"{r['watcher']['listed']:,} objects). The periodic sweep took "

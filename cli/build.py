@@ -4,6 +4,8 @@ the build lock, for scheduled or hand-run prod builds beside the loader.
 It waits, saying for whom, while another build holds the lock (a loader's, or another
 `salespipe build`), then runs dbt in the foreground with its output as is; the exit code is
 dbt's. Extra arguments go to `dbt build` (`--select kpi_daily_sales+`, `--full-refresh`).
+Like the loader's builds, it passes dbt the pending build window and, when a build of every
+mart succeeds, marks those files built (loader/build_window.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from loader.build_lock import lock_vars, prod_build_lock
+from loader.build_window import run_prod_build
 from loader.dbt import dbt_command, dbt_env
 from salespipe.settings import Settings, project_root
 
@@ -23,7 +25,12 @@ def run_build_command(settings: Settings, dbt_args: list[str]) -> int:
         print(f"salespipe build: waiting for the build running in {holder}", file=sys.stderr,
               flush=True)
 
-    with prod_build_lock(transform, on_wait=waiting) as pid:
-        cmd = lock_vars(dbt_command(transform, "build", *dbt_args), pid)
-        return subprocess.run(cmd, env=dbt_env(transform), cwd=project_root(),  # noqa: S603
-                              check=False).returncode
+    codes: list[int] = []
+
+    def invoke(cmd: list[str]) -> tuple[bool, str]:
+        codes.append(subprocess.run(cmd, env=dbt_env(transform), cwd=project_root(),  # noqa: S603
+                                    check=False).returncode)
+        return codes[-1] == 0, ""
+
+    run_prod_build(transform, dbt_command(transform, "build", *dbt_args), invoke, on_wait=waiting)
+    return codes[-1]

@@ -12,13 +12,11 @@ it, so a plain `dbt build --target prod` stops at once. Dev targets need no lock
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from salespipe import db
 from salespipe.settings import Settings
@@ -46,11 +44,20 @@ def _holder(conn: Any) -> str:
     return f"{row[1]} (backend pid {row[0]}, connected since {row[3]})"
 
 
+@dataclass(frozen=True)
+class HeldLock:
+    """The lock's connection (autocommit; the build window is read and marked on it) and the
+    backend pid that holds the lock, which dbt's hook checks."""
+
+    conn: Any
+    pid: int
+
+
 @contextmanager
 def prod_build_lock(settings: Settings,
-                    on_wait: Callable[[str], None] | None = None) -> Iterator[int]:
-    """Hold the build lock; yields the backend pid holding it (for `lock_vars`). Waits while
-    another build holds it, telling `on_wait` who does once."""
+                    on_wait: Callable[[str], None] | None = None) -> Iterator[HeldLock]:
+    """Hold the build lock. Waits while another build holds it, telling `on_wait` who does
+    once."""
     conn = db.connect(settings, autocommit=True, application_name="salespipe-build-lock")
     try:
         got = conn.execute("select pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()
@@ -61,22 +68,6 @@ def prod_build_lock(settings: Settings,
         # Asked of the server: through a pooler (PgBouncer) the pid the protocol reports is
         # the pooler's own, not the backend that holds the lock.
         row = conn.execute("select pg_backend_pid()").fetchone()
-        yield int(row[0]) if row else conn.info.backend_pid
+        yield HeldLock(conn, int(row[0]) if row else conn.info.backend_pid)
     finally:
         conn.close()  # the session ends, and the lock with it
-
-
-def lock_vars(args: list[str], pid: int) -> list[str]:
-    """`args` with the lock holder's pid added to dbt's `--vars` (merged with any given)."""
-    out = list(args)
-    given: dict[str, Any] = {}
-    for i, arg in enumerate(out):
-        if arg == "--vars" and i + 1 < len(out):
-            given = yaml.safe_load(out[i + 1]) or {}
-            del out[i:i + 2]
-            break
-        if arg.startswith("--vars="):
-            given = yaml.safe_load(arg.split("=", 1)[1]) or {}
-            del out[i]
-            break
-    return [*out, "--vars", json.dumps({**given, LOCK_VAR: pid})]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loader.build_lock import lock_vars, prod_build_lock
+from loader.build_window import run_prod_build
 from salespipe.components import component_environ
 from salespipe.settings import Settings, project_root, state_dir
 
@@ -178,12 +178,12 @@ def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome
     def waiting(holder: str) -> None:
         log.info("event=dbt_build_waiting holder=%r", holder)
 
-    with prod_build_lock(settings, on_wait=waiting) as pid:
-        cmd = lock_vars(build_command(settings), pid)
+    def invoke(cmd: list[str]) -> tuple[bool, str]:
         if worker is not None:
-            success, output = worker.invoke(cmd[1:], DBT_TIMEOUT_S)
-        else:
-            success, output = _run_subprocess(settings, cmd)
+            return worker.invoke(cmd[1:], DBT_TIMEOUT_S)
+        return _run_subprocess(settings, cmd)
+
+    success, output = run_prod_build(settings, build_command(settings), invoke, on_wait=waiting)
     outcome = DbtOutcome(success, time.perf_counter() - started, _summary(output))
     level = logging.INFO if success else logging.ERROR
     log.log(level, "event=dbt_build success=%s seconds=%.1f summary=%r", outcome.success,

@@ -2,7 +2,7 @@
     the ends trimmed (see the product_identity doc block). Whitespace is the ASCII set the
     loader calls blank, so a name the loader accepted never normalizes to ''. -#}
 {% macro normalize_product_name(column) -%}
-    btrim(regexp_replace({{ column }}, '[ \t\r\n\f\v]+', ' ', 'g'), ' ')
+    {{ collapse_whitespace(column) }}
 {%- endmacro %}
 
 
@@ -20,7 +20,7 @@
             {{ column }},
             row_number() over (
                 partition by {{ keys | join(', ') }}
-                order by count(*) desc, {{ column }} collate "C"
+                order by count(*) desc, {{ code_point_order(column) }}
             ) as frequency_rank
         from {{ relation }}
         group by {{ keys | join(', ') }}, {{ column }}

@@ -1,5 +1,5 @@
 {#- The rows of a KPI mart that disagree with an independent aggregate of fct_sales, for the
-    days reconcile_days() selects: missing on either side, or any measure different.
+    days of the build window (every day without one): missing on either side, or any measure different.
 
     `keys`: the mart's grain after sale_date. `measures`: mart column -> aggregate over
     fct_sales. `active_only`: leave canceled sales out before aggregating (the marts that
@@ -7,13 +7,12 @@
     Returns one row per mismatch: sale_date, the keys, and problem = 'row'. -#}
 {% macro reconcile_with_fct_sales(mart, keys, measures, active_only=true) -%}
     {%- set grain = ['sale_date'] + keys -%}
-    {%- set days = reconcile_days() -%}  {#- read once: it queries the warehouse -#}
     with
 
     fct as (
 
         select * from {{ ref('fct_sales') }}
-        where sale_date in {{ days }}
+        where {{ in_build_window('sale_date') }}
         {%- if active_only %} and not is_canceled{% endif %}
 
     ),
@@ -21,7 +20,7 @@
     mart as (
 
         select * from {{ ref(mart) }}
-        where sale_date in {{ days }}
+        where {{ in_build_window('sale_date') }}
 
     ),
 

@@ -7,14 +7,6 @@
     {{- return(execute and flags.WHICH in ['build', 'run', 'seed', 'snapshot', 'retry']) -}}
 {%- endmacro %}
 
-{#- `set local role <profile role>;` for statements in on-run-* hooks: dbt rolls the hooks'
-    connection back before running them, which undoes the role it set at connect. -#}
-{% macro hook_role() -%}
-    {%- if target.get('role') -%}
-        set local role {{ adapter.quote(target.role) }};
-    {%- endif -%}
-{%- endmacro %}
-
 {#- on-run-start: the shared schemas (target `prod`) have one writer at a time, and the lock
     that says whose turn it is lives outside dbt, in the process that starts it
     (`salespipe build`, or the loader's builds: a PostgreSQL session advisory lock, see
@@ -41,14 +33,4 @@
             ~ "[dbt args]`, or build your own schemas with --target dev.") }}
     {%- endif -%}
     select 1
-{%- endmacro %}
-
-{#- on-run-start: the sequence that numbers batches, before any model asks it for a number. -#}
-{% macro create_batch_sequence() -%}
-    {%- if not writes_warehouse() -%}
-        {{- return('select 1') -}}
-    {%- endif -%}
-    {{ hook_role() }}
-    create schema if not exists {{ adapter.quote(generate_schema_name('staging', none)) }};
-    create sequence if not exists {{ batch_sequence() }} as bigint
 {%- endmacro %}

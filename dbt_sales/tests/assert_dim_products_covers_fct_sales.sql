@@ -5,7 +5,7 @@ sold as (
 
     select distinct product_name
     from {{ ref('fct_sales') }}
-    where sale_date in {{ reconcile_days() }}
+    where {{ in_build_window('sale_date') }}
 
 ),
 

@@ -22,7 +22,7 @@ bad_shares as (
         cast(null as text) as product_category,
         'share_of_day' as problem
     from {{ ref('kpi_category_sales') }}
-    where sale_date in {{ reconcile_days() }}
+    where {{ in_build_window('sale_date') }}
     group by sale_date
     having sum(total_sales) > 0
         and abs(sum(share_of_day) - 1) > 0.0001 * count(*)

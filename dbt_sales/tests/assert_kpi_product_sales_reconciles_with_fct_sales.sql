@@ -22,7 +22,7 @@ bad_ranks as (
         cast(null as text) as product_name,
         'units_rank' as problem
     from {{ ref('kpi_product_sales') }}
-    where sale_date in {{ reconcile_days() }}
+    where {{ in_build_window('sale_date') }}
     group by sale_date
     having max(units_sold) <> max(units_sold) filter (where units_rank = 1)
 

@@ -1,14 +1,13 @@
 -- Every (day, region, channel, category) row, "all" rows included, equals an aggregate of
 -- fct_sales taken here without GROUPING SETS, share of the segment's day included, for the
--- days reconcile_days() selects.
-{%- set days = reconcile_days() %}
+-- days of the build window (every day without one).
 {%- set all = all_segments() %}
 with
 
 fct as (
 
     select * from {{ ref('fct_sales') }}
-    where sale_date in {{ days }}
+    where {{ in_build_window('sale_date') }}
         and not is_canceled
 
 ),
@@ -16,7 +15,7 @@ fct as (
 mart as (
 
     select * from {{ ref('kpi_segment_category_sales') }}
-    where sale_date in {{ days }}
+    where {{ in_build_window('sale_date') }}
 
 ),
 

@@ -3,7 +3,6 @@
 -- seconds on a big warehouse), taken here without GROUPING SETS nor window functions, for the
 -- days the last build touched and the 6 days after each (their averages include them); and every
 -- region x channel choice has every day of kpi_sales_trend, no more.
-{%- set days = reconcile_days() %}
 {%- set all = all_segments() %}
 with
 
@@ -17,7 +16,7 @@ touched as (
 
     select distinct sale_date
     from {{ ref('kpi_sales_trend') }}
-    where sale_date in {{ days }}
+    where {{ in_build_window('sale_date') }}
 
 ),
 

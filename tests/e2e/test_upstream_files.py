@@ -303,8 +303,7 @@ def test_dq_product_identity_counts_the_upstream_disagreements(upstream_world) -
     assert want["names_with_several_ids"] > 0
     assert read_mart(world, "dq_product_identity", ()) == {(): want}
     # and the whole-table check of the mart against fct_sales passes too
-    run_dbt(world.settings, "test", "--select", "dq_product_identity",
-            "--vars", "{reconcile_all_days: true}", target=tmp)
+    run_dbt(world.settings, "test", "--select", "dq_product_identity", target=tmp)
 
 
 def test_own_generator_gives_one_row_per_product_per_day_and_nothing_to_report(

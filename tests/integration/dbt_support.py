@@ -9,7 +9,6 @@ raw.files by key + ETag) can replace it without touching the tests.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -25,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from loader.build_lock import lock_vars, prod_build_lock
+from loader.build_window import run_prod_build
 from tests.integration.loader_support import SNAKE, sale
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,12 +127,20 @@ def run_dbt(settings: Any, *args: str, target: Path,
     cmd = [str(DBT), *args, "--project-dir", "dbt_sales", "--profiles-dir", ".",
            "--target", target_name,
            "--target-path", str(target / "target"), "--log-path", str(target / "logs")]
-    with contextlib.ExitStack() as stack:
-        if target_name == "prod" and args and args[0] in ("build", "run", "seed", "retry"):
-            # The shared schemas are built under the build lock, as `salespipe build` does.
-            cmd = lock_vars(cmd, stack.enter_context(prod_build_lock(settings)))
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
-                              timeout=300)
+    procs: list[subprocess.CompletedProcess[str]] = []
+
+    def invoke(cmd: list[str]) -> tuple[bool, str]:
+        procs.append(subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,  # noqa: S603
+                                    text=True, timeout=300))
+        return procs[-1].returncode == 0, ""
+
+    if target_name == "prod" and args and args[0] in ("build", "run", "seed", "retry"):
+        # The shared schemas are built as `salespipe build` builds them: under the build
+        # lock, with the pending window, marking the files built.
+        run_prod_build(settings, cmd, invoke)
+    else:
+        invoke(cmd)
+    proc = procs[-1]
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-40:])
         raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{tail}\n{proc.stderr}")
@@ -142,9 +149,8 @@ def run_dbt(settings: Any, *args: str, target: Path,
 
 def locked_invoke(worker: Any, settings: Any, args: list[str],
                   timeout: float) -> tuple[bool, str]:
-    """`worker.invoke` of a prod build under the build lock, as the loader's run_build does."""
-    with prod_build_lock(settings) as pid:
-        return worker.invoke(lock_vars(args, pid), timeout)
+    """`worker.invoke` of a prod build as the loader's run_build runs it."""
+    return run_prod_build(settings, args, lambda cmd: worker.invoke(cmd, timeout))
 
 
 class DuplicateGrain(AssertionError):
@@ -152,7 +158,7 @@ class DuplicateGrain(AssertionError):
 
 
 def read_mart(conn: psycopg.Connection, name: str, key: Iterable[str],
-              drop: Iterable[str] = ("_batch_id",)) -> dict[tuple[Any, ...], dict[str, Any]]:
+              drop: Iterable[str] = ()) -> dict[tuple[Any, ...], dict[str, Any]]:
     """A mart as {grain: row} (row without the bookkeeping columns).
 
     Two rows with the same grain raise DuplicateGrain: a dict would keep only the last one,

@@ -82,11 +82,11 @@ TAMPERS: dict[str, tuple[str, list[Tamper]]] = {
             drop("kpi_product_segment_sales", SEG + " and product_id = %s", DAYS[2], B[2], B[3],
                  B[0]),
         ]),
-    # One row of counts; a normal build checks that they are consistent with each other (the
-    # recount over all of fct_sales runs with reconcile_all_days).
+    # One row of counts: inconsistent with each other, and (in a test without a build window,
+    # which recounts over all of fct_sales) different from fct_sales: two failing rows.
     "dq_product_identity": ("assert_dq_product_identity_reconciles_with_fct_sales", [
         ("update marts.dq_product_identity set ids_with_several_names = product_ids + 1",
-         (), 1),
+         (), 2),
     ]),
     "dim_products": ("assert_dim_products_covers_fct_sales", [
         drop("dim_products", "product_name = %s", BOOK["product_name"]),
@@ -188,29 +188,33 @@ def passed(proc) -> int:
     return int(re.search(r"Done\. PASS=(\d+)", proc.stdout).group(1))
 
 
-def test_readme_full_check_reaches_days_and_tests_a_normal_build_skips(base_settings, tmp_path):
+def test_readme_full_check_reaches_every_day_a_windowed_build_skips(base_settings, tmp_path):
     args = readme_dbt_test_args()
-    assert args[0] == "test" and "reconcile_all_days: true" in args[-1]
+    assert args[0] == "test" and "full_history_tests: true" in args[-1]
     settings = make_world(base_settings, "readme_check").settings
     with db.connect(settings, autocommit=True) as conn:
         for n, day in enumerate(DAYS[:2]):
             insert_raw(conn, RawFile(key=f"incoming/{day}.csv", etag=f"e{n}",
                                      modified_at=dt.datetime.now(dt.UTC), rows=day_rows(day)))
             run_dbt(settings, "build", target=tmp_path)
-        full, normal = run_dbt(settings, *args, target=tmp_path), run_dbt(settings, "test",
-                                                                          target=tmp_path)
-        assert passed(full) > passed(normal)  # the full-history tests ran too
-        # A wrong mart row on a day the last build did not write: only the full check sees it
-        # (units_sold: the trend test compares whole tables, but only totals and transactions).
+        full, plain = run_dbt(settings, *args, target=tmp_path), run_dbt(settings, "test",
+                                                                         target=tmp_path)
+        assert passed(full) > passed(plain)  # the full-history tests ran too
+        # A wrong mart row on a day outside the next build's window: that build's own
+        # reconciliation reads only its window and passes; a plain `dbt test` (no window)
+        # reads every day and sees it (units_sold: the trend test compares totals only).
         tamper = "update marts.kpi_daily_sales set units_sold = units_sold + %s where sale_date = %s"
         conn.execute(tamper, (1, DAYS[0]))
-        run_dbt(settings, "test", target=tmp_path)
-        with pytest.raises(AssertionError) as failed:
-            run_dbt(settings, *args, target=tmp_path)
-        summary = str(failed.value)  # dbt's last lines: the failures, then the totals
-        assert re.search(r"Failure in test assert_kpi_daily_sales_reconciles_with_fct_sales "
-                         r".*\n.*Got 1 result", summary), summary
-        assert " ERROR=1 " in summary, summary  # that test only
+        insert_raw(conn, RawFile(key=f"incoming/{DAYS[2]}.csv", etag="e2",
+                                 modified_at=dt.datetime.now(dt.UTC), rows=day_rows(DAYS[2])))
+        run_dbt(settings, "build", target=tmp_path)
+        for check in (("test",), args):
+            with pytest.raises(AssertionError) as failed:
+                run_dbt(settings, *check, target=tmp_path)
+            summary = str(failed.value)  # dbt's last lines: the failures, then the totals
+            assert re.search(r"Failure in test assert_kpi_daily_sales_reconciles_with_fct_sales "
+                             r".*\n.*Got 1 result", summary), summary
+            assert " ERROR=1 " in summary, summary  # that test only
         conn.execute(tamper, (-1, DAYS[0]))
     run_dbt(settings, *args, target=tmp_path)
 
@@ -230,8 +234,8 @@ def test_reconciliation_checks_a_day_that_lost_all_its_sales(base_settings, tmp_
         days = [r[0] for r in conn.execute("select sale_date::text from marts.kpi_daily_sales")]
         assert days == ["2026-03-06"]
         cols = "total_sales, transactions, avg_ticket, units_sold, gross_profit, canceled_sales"
-        conn.execute(f"insert into marts.kpi_daily_sales (sale_date, {cols}, _batch_id)"  # noqa: S608 - test constant
-                     f" select date '2026-03-05', {cols}, _batch_id from marts.kpi_daily_sales")
+        conn.execute(f"insert into marts.kpi_daily_sales (sale_date, {cols})"  # noqa: S608 - test constant
+                     f" select date '2026-03-05', {cols} from marts.kpi_daily_sales")
         with pytest.raises(AssertionError, match=r"FAIL \d+ " + test):
             run_dbt(settings, "test", "--select", test, target=tmp_path)
         conn.execute("delete from marts.kpi_daily_sales where sale_date = date '2026-03-05'")

@@ -3,16 +3,14 @@
     so dq_product_identity stays exact through restatements and new object versions without
     reading all of fct_sales on every build. -#}
 
--- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
--- depends_on: {{ ref('int_sales__changes') }}
+-- Incremental by day: each build recomputes the build window's days (macros/build_window.sql).
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='sale_date',
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_days_to_rebuild() }}",
+        pre_hook="{{ delete_build_window() }}",
         indexes=[{'columns': ['sale_date']}],
     )
 }}
@@ -23,15 +21,8 @@ sales as (
 
     select * from {{ ref('fct_sales') }}
     {%- if is_incremental() %}
-    where sale_date in {{ days_to_rebuild() }}
+    where {{ in_build_window('sale_date') }}
     {%- endif %}
-
-),
-
-fct_watermark as (
-
-    select max(_batch_id) as batch_id
-    from {{ ref('fct_sales') }}
 
 ),
 
@@ -53,10 +44,8 @@ final as (
         pairs.sale_date,
         pairs.product_id,
         pairs.product_name,
-        cast(pairs.sales as bigint) as sales,
-        fct_watermark.batch_id as _batch_id
+        cast(pairs.sales as bigint) as sales
     from pairs
-    cross join fct_watermark
 
 )
 

@@ -25,18 +25,21 @@
 
 with
 
-batches as (
+files as (
 
-    select * from {{ ref('int_file_batches') }}
+    select * from {{ ref('stg_raw__files') }}
 
 ),
 
 this_build as (
 
-    select
-        count(*) filter (where invocation_id = '{{ invocation_id }}') as files_new,
-        max(batch_id) as batch_id
-    from batches
+    {% if build_window() is not none -%}
+    select cast({{ build_window().files | length }} as bigint) as files_new
+    {%- else -%}
+    select count(*) as files_new
+    from files
+    where built_at is null
+    {%- endif %}
 
 ),
 
@@ -45,7 +48,6 @@ final as (
     select
         now() as built_at,
         cast('{{ invocation_id }}' as text) as invocation_id,
-        cast(coalesce(batch_id, 0) as bigint) as batch_id,
         cast(files_new as bigint) as files_new,
         -- This model runs last, so the time since the build started (dbt's own start time)
         -- covers every model and test before it (not the on-run-end hooks).

@@ -1,21 +1,19 @@
 {#- One row per product with at least one sale, i.e. per product_name (see the
     product_identity doc block): id and category of its most recent sale (by sale_date, then
-    sale_id). Incremental by product: each build recomputes the products its changes touch,
+    sale_id). Incremental by product: with a build window, each build recomputes the products the
+    window's changed sales carry (in any file: the product a sale left and the one it joined),
     each with one probe of fct_sales' (product_name, sale_date, sale_id) index, and gives the
     same rows as a full refresh. -#}
 
--- depends_on: {{ ref('int_sales__changes') }}
 -- depends_on: {{ ref('stg_raw__sale_rows') }}
--- depends_on: {{ ref('int_file_batches') }}
 -- depends_on: {{ ref('stg_raw__files') }}
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='product_name',
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_changed_products() }}",
+        pre_hook="{{ delete_build_window('product_name', changed_products()) }}",
     )
 }}
 
@@ -23,20 +21,13 @@ with
 
 products as (
 
-    {% if is_incremental() -%}
+    {% if is_incremental() and build_window() is not none -%}
     select distinct product_name
     from ({{ changed_products() }}) as changed
     {%- else -%}
     select distinct product_name
     from {{ ref('fct_sales') }}
     {%- endif %}
-
-),
-
-fct_watermark as (
-
-    select max(_batch_id) as batch_id
-    from {{ ref('fct_sales') }}
 
 ),
 
@@ -64,10 +55,8 @@ final as (
     select
         latest_sale.product_name,
         latest_sale.product_id,
-        latest_sale.product_category,
-        fct_watermark.batch_id as _batch_id
+        latest_sale.product_category
     from latest_sale
-    cross join fct_watermark
 
 )
 

@@ -1,14 +1,12 @@
 {#- One row per sale, as of the latest loaded data: current object versions only, latest
     restatement wins (same resolution as stg_raw__sales, shared macro).
 
-    Incremental without reading history: the pre-hook deletes every sale_id of the change-log
-    batches newer than this table's newest `_batch_id`; the body re-resolves exactly those
-    sale_ids from raw (index lookups; one hash join for a backfill, see join_sale_rows) and
-    appends the winners. A sale_id with no current row
-    left stays deleted. A full refresh builds from stg_raw__sales and gives the same rows. -#}
+    Incremental by sale: with a build window (macros/build_window.sql) the pre-hook deletes
+    the window's changed sale_ids and the body re-resolves exactly those from raw, by index
+    lookups, appending the winners; a sale_id with no current row left stays deleted. Without
+    a window (a plain `dbt build`) it recomputes whole from stg_raw__sales, which also gives
+    the same rows as a full refresh. -#}
 
--- depends_on: {{ ref('int_sales__changes') }}
--- depends_on: {{ ref('int_file_batches') }}
 -- depends_on: {{ ref('stg_raw__sale_rows') }}
 -- depends_on: {{ ref('stg_raw__files') }}
 -- depends_on: {{ ref('stg_raw__sales') }}
@@ -18,48 +16,31 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_changed_sales() }}",
+        pre_hook="{{ delete_build_window('sale_id', changed_sale_ids()) }}",
         indexes=[
             {'columns': ['sale_date']},
-            {'columns': ['_batch_id']},
             {'columns': ['product_name', 'sale_date', 'sale_id']},
         ],
         post_hook="{{ analyze_if_grown() }}",
     )
 }}
 
-{% if is_incremental() %}
+{% if is_incremental() and build_window() is not none %}
 
 with
 
-pending_changes as (
+changed_sale_ids as (
 
-    select * from {{ ref('int_sales__changes') }}
-    where batch_id > {{ batch_watermark() }}
+    {{ changed_sale_ids() }}
 
 ),
 
-{#- Materialized, i.e. computed once: inlined, the planner re-evaluated them for every
-    affected sale_id whenever stale statistics made the batch look like one row (6 s for a
-    10,000-row batch instead of 0.3 s). -#}
-files as materialized (
+{#- Materialized, i.e. computed once: inlined, the planner re-evaluated it for every changed
+    sale_id whenever stale statistics made the window look like one row (6 s for a
+    10,000-row window instead of 0.3 s). -#}
+files {{ computed_once() }} (
 
     select * from {{ ref('stg_raw__files') }}
-
-),
-
-affected_sale_ids as (
-
-    select distinct sale_id
-    from pending_changes
-    where sale_id is not null
-
-),
-
-batch as materialized (
-
-    select max(batch_id) as batch_id
-    from pending_changes
 
 ),
 
@@ -69,8 +50,8 @@ current_rows as (
         sale_rows.*,
         files.source_key as _source_key,
         files.loaded_at as _loaded_at
-    from affected_sale_ids
-    {{ join_sale_rows('sale_id', 'affected_sale_ids.sale_id', lookups_pay_off(batch_watermark())) }}
+    from changed_sale_ids
+    {{ join_sale_rows('sale_id', 'changed_sale_ids.sale_id') }}
     inner join files
         on files.file_id = sale_rows._file_id
     where files.is_current_version
@@ -97,15 +78,6 @@ with
 sales as (
 
     select * from {{ ref('stg_raw__sales') }}
-
-),
-
-{#- Everything current is in: rows committed after int_file_batches ran are in its next
-    batch and are simply resolved again then. #}
-batch as (
-
-    select max(batch_id) as batch_id
-    from {{ ref('int_file_batches') }}
 
 ),
 
@@ -142,11 +114,9 @@ final as (
         sales._file_id,
         sales._row_number,
         sales._source_key,
-        sales._loaded_at,
-        batch.batch_id as _batch_id
+        sales._loaded_at
 
     from sales
-    cross join batch
 
 )
 

@@ -1,13 +1,11 @@
--- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
--- depends_on: {{ ref('int_sales__changes') }}
+-- Incremental by day: each build recomputes the build window's days (macros/build_window.sql).
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='sale_date',
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_days_to_rebuild() }}",
+        pre_hook="{{ delete_build_window() }}",
         indexes=[{'columns': ['sale_date']}],
     )
 }}
@@ -18,15 +16,8 @@ sales as (
 
     select * from {{ ref('fct_sales') }}
     {%- if is_incremental() %}
-    where sale_date in {{ days_to_rebuild() }}
+    where {{ in_build_window('sale_date') }}
     {%- endif %}
-
-),
-
-fct_watermark as (
-
-    select max(_batch_id) as batch_id
-    from {{ ref('fct_sales') }}
 
 ),
 
@@ -54,10 +45,8 @@ final as (
             as avg_ticket,
         cast(daily.units_sold as bigint) as units_sold,
         cast(daily.gross_profit as numeric(14, 2)) as gross_profit,
-        cast(daily.canceled_sales as bigint) as canceled_sales,
-        fct_watermark.batch_id as _batch_id
+        cast(daily.canceled_sales as bigint) as canceled_sales
     from daily
-    cross join fct_watermark
 
 )
 

@@ -1,16 +1,14 @@
 {#- Grain: sale_date x product_name (see the product_identity doc block): a product is what
     managers call it, so ids and categories, which some files draw per row, are attributes. -#}
 
--- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
--- depends_on: {{ ref('int_sales__changes') }}
+-- Incremental by day: each build recomputes the build window's days (macros/build_window.sql).
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='sale_date',
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_days_to_rebuild() }}",
+        pre_hook="{{ delete_build_window() }}",
         indexes=[{'columns': ['sale_date']}],
     )
 }}
@@ -21,15 +19,8 @@ sales as (
 
     select * from {{ ref('fct_sales') }}
     {%- if is_incremental() %}
-    where sale_date in {{ days_to_rebuild() }}
+    where {{ in_build_window('sale_date') }}
     {%- endif %}
-
-),
-
-fct_watermark as (
-
-    select max(_batch_id) as batch_id
-    from {{ ref('fct_sales') }}
 
 ),
 
@@ -45,7 +36,7 @@ by_product as (
     select
         sale_date,
         product_name,
-        min(product_id collate "C") as product_id,
+        min({{ code_point_order('product_id') }}) as product_id,
         count(distinct product_id) as product_id_count,
         sum(total_value) as total_sales,
         sum(quantity_sold) as units_sold
@@ -79,13 +70,11 @@ final as (
         categories.product_category,
         cast(ranked.total_sales as numeric(14, 2)) as total_sales,
         cast(ranked.units_sold as bigint) as units_sold,
-        cast(ranked.units_rank as integer) as units_rank,
-        fct_watermark.batch_id as _batch_id
+        cast(ranked.units_rank as integer) as units_rank
     from ranked
     inner join categories
         on categories.sale_date = ranked.sale_date
         and categories.product_name = ranked.product_name
-    cross join fct_watermark
 
 )
 

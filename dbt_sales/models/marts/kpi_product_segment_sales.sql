@@ -1,15 +1,13 @@
 {#- Grain: sale_date x region x channel x product_name; products as in kpi_product_sales. -#}
 
--- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
--- depends_on: {{ ref('int_sales__changes') }}
+-- Incremental by day: each build recomputes the build window's days (macros/build_window.sql).
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='sale_date',
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_days_to_rebuild() }}",
+        pre_hook="{{ delete_build_window() }}",
         indexes=[{'columns': ['sale_date']}],
     )
 }}
@@ -20,15 +18,8 @@ sales as (
 
     select * from {{ ref('fct_sales') }}
     {%- if is_incremental() %}
-    where sale_date in {{ days_to_rebuild() }}
+    where {{ in_build_window('sale_date') }}
     {%- endif %}
-
-),
-
-fct_watermark as (
-
-    select max(_batch_id) as batch_id
-    from {{ ref('fct_sales') }}
 
 ),
 
@@ -46,7 +37,7 @@ by_product_segment as (
         sales_region,
         sales_channel,
         product_name,
-        min(product_id collate "C") as product_id,
+        min({{ code_point_order('product_id') }}) as product_id,
         count(distinct product_id) as product_id_count,
         sum(total_value) as total_sales,
         sum(quantity_sold) as units_sold
@@ -76,15 +67,13 @@ final as (
         cast(by_product_segment.product_id_count as integer) as product_id_count,
         categories.product_category,
         cast(by_product_segment.total_sales as numeric(14, 2)) as total_sales,
-        cast(by_product_segment.units_sold as bigint) as units_sold,
-        fct_watermark.batch_id as _batch_id
+        cast(by_product_segment.units_sold as bigint) as units_sold
     from by_product_segment
     inner join categories
         on categories.sale_date = by_product_segment.sale_date
         and categories.sales_region = by_product_segment.sales_region
         and categories.sales_channel = by_product_segment.sales_channel
         and categories.product_name = by_product_segment.product_name
-    cross join fct_watermark
 
 )
 

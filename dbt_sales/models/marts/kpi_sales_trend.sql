@@ -23,7 +23,7 @@ calendar as (
 
     select cast(day as date) as sale_date
     from bounds
-    cross join generate_series(bounds.first_day, bounds.last_day, interval '1 day') as day
+    cross join {{ day_series('bounds.first_day', 'bounds.last_day') }} as day
 
 ),
 

@@ -1,13 +1,11 @@
--- Incremental by day: on each build, only the days whose sales changed (days_to_rebuild).
--- depends_on: {{ ref('int_sales__changes') }}
+-- Incremental by day: each build recomputes the build window's days (macros/build_window.sql).
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='sale_date',
+        incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_days_to_rebuild() }}",
+        pre_hook="{{ delete_build_window() }}",
         indexes=[{'columns': ['sale_date']}],
     )
 }}
@@ -18,15 +16,8 @@ sales as (
 
     select * from {{ ref('fct_sales') }}
     {%- if is_incremental() %}
-    where sale_date in {{ days_to_rebuild() }}
+    where {{ in_build_window('sale_date') }}
     {%- endif %}
-
-),
-
-fct_watermark as (
-
-    select max(_batch_id) as batch_id
-    from {{ ref('fct_sales') }}
 
 ),
 
@@ -63,10 +54,8 @@ final as (
         cast(by_segment.total_sales as numeric(14, 2)) as total_sales,
         cast(by_segment.transactions as bigint) as transactions,
         cast(by_segment.units_sold as bigint) as units_sold,
-        cast(by_segment.gross_profit as numeric(14, 2)) as gross_profit,
-        fct_watermark.batch_id as _batch_id
+        cast(by_segment.gross_profit as numeric(14, 2)) as gross_profit
     from by_segment
-    cross join fct_watermark
 
 )
 

@@ -1,6 +1,6 @@
 {#- A view, read live by the dashboard: has the loader committed files that no completed dbt
-    build has seen yet? Pending = raw.files rows not in a batch at or before the last
-    completed build (exact even when a file commits while a build runs). -#}
+    build includes yet? The loader marks a file built (raw.files.built_at) once a prod build
+    that included it succeeded, so this is exact even when a file commits while a build runs. -#}
 
 {{ config(materialized='view') }}
 
@@ -12,12 +12,6 @@ files as (
 
 ),
 
-batches as (
-
-    select * from {{ ref('int_file_batches') }}
-
-),
-
 runs as (
 
     select * from {{ ref('dbt_runs') }}
@@ -26,30 +20,17 @@ runs as (
 
 last_build as (
 
-    select
-        max(built_at) as marts_built_at,
-        max(batch_id) as batch_id
+    select max(built_at) as marts_built_at
     from runs
-
-),
-
-built_files as (
-
-    select batches.file_id
-    from batches
-    cross join last_build
-    where batches.batch_id <= last_build.batch_id
 
 ),
 
 file_stats as (
 
     select
-        max(files.loaded_at) as last_file_loaded_at,
-        count(*) filter (where built_files.file_id is null) as files_pending_dbt
+        max(loaded_at) as last_file_loaded_at,
+        count(*) filter (where built_at is null) as files_pending_dbt
     from files
-    left join built_files
-        on built_files.file_id = files.file_id
 
 ),
 

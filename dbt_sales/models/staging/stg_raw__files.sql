@@ -24,6 +24,7 @@ renamed as (
         delimiter,
         received_at,
         loaded_at,
+        built_at,
         status = 'loaded' as is_loaded
 
     from source

@@ -27,9 +27,9 @@ def run_build_command(settings: Settings, dbt_args: list[str]) -> int:
 
     codes: list[int] = []
 
-    def invoke(cmd: list[str]) -> tuple[bool, str]:
-        codes.append(subprocess.run(cmd, env=dbt_env(transform), cwd=project_root(),  # noqa: S603
-                                    check=False).returncode)
+    def invoke(cmd: list[str], env: dict[str, str]) -> tuple[bool, str]:
+        codes.append(subprocess.run(cmd, env={**dbt_env(transform), **env},  # noqa: S603
+                                    cwd=project_root(), check=False).returncode)
         return codes[-1] == 0, ""
 
     run_prod_build(transform, dbt_command(transform, "build", *dbt_args), invoke, on_wait=waiting)

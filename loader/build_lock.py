@@ -6,8 +6,8 @@ The lock lives outside dbt, as an orchestrator's concurrency limit does: dbt rel
 connections between nodes, so a lock taken inside dbt would not last the run. A session lock
 dies with its connection, so a killed build frees it at once (no lease, no heartbeat, no
 takeover). The loader's builds and `salespipe build` take it; dbt's `on-run-start` hook
-(`require_salespipe_build`) refuses a prod build whose vars do not name a backend that holds
-it, so a plain `dbt build --target prod` stops at once. Dev targets need no lock.
+(`require_salespipe_build`) refuses a prod build whose environment does not name a backend
+that holds it, so a plain `dbt build --target prod` stops at once. Dev targets need no lock.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ log = logging.getLogger("loader.build_lock")
 # pg_advisory_lock(int, int): (project, purpose). dbt_sales's hook checks the same pair in
 # pg_locks (classid, objid, objsubid = 2 for the two-key form).
 LOCK_KEY = (7406, 1)
-LOCK_VAR = "salespipe_build_lock_pid"
+LOCK_ENV = "SALESPIPE_BUILD_LOCK_PID"
 
 
 def _holder(conn: Any) -> str:

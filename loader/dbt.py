@@ -85,8 +85,10 @@ class DbtWorker:
         self.proc: subprocess.Popen[bytes] | None = None
         self._buffer = bytearray()
 
-    def invoke(self, args: list[str], timeout: float) -> tuple[bool, str]:
-        """Run one dbt command in the worker. A worker that dies before it accepts the
+    def invoke(self, args: list[str], timeout: float,
+               env: dict[str, str] | None = None) -> tuple[bool, str]:
+        """Run one dbt command in the worker, with `env` added to its environment for that
+        command only. A worker that dies before it accepts the
         request (it died while idle, e.g. killed by the OOM killer) is replaced and the
         request sent once more, which is safe because builds are idempotent; one that dies
         after accepting it is reported as a failed build."""
@@ -96,7 +98,7 @@ class DbtWorker:
                 self._start()
             assert self.proc is not None and self.proc.stdin is not None
             try:
-                self.proc.stdin.write((json.dumps({"args": args}) + "\n").encode())
+                self.proc.stdin.write((json.dumps({"args": args, "env": env or {}}) + "\n").encode())
                 self.proc.stdin.flush()
                 accepted = self._read_line(deadline)
             except BrokenPipeError:
@@ -178,10 +180,10 @@ def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome
     def waiting(holder: str) -> None:
         log.info("event=dbt_build_waiting holder=%r", holder)
 
-    def invoke(cmd: list[str]) -> tuple[bool, str]:
+    def invoke(cmd: list[str], env: dict[str, str]) -> tuple[bool, str]:
         if worker is not None:
-            return worker.invoke(cmd[1:], DBT_TIMEOUT_S)
-        return _run_subprocess(settings, cmd)
+            return worker.invoke(cmd[1:], DBT_TIMEOUT_S, env)
+        return _run_subprocess(settings, cmd, env)
 
     success, output = run_prod_build(settings, build_command(settings), invoke, on_wait=waiting)
     outcome = DbtOutcome(success, time.perf_counter() - started, _summary(output))
@@ -191,10 +193,10 @@ def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome
     return outcome
 
 
-def _run_subprocess(settings: Settings, cmd: list[str]) -> tuple[bool, str]:
+def _run_subprocess(settings: Settings, cmd: list[str], env: dict[str, str]) -> tuple[bool, str]:
     try:
         proc = subprocess.run(  # noqa: S603 - fixed argv
-            cmd, env=dbt_env(settings), capture_output=True, text=True,
+            cmd, env={**dbt_env(settings), **env}, capture_output=True, text=True,
             timeout=DBT_TIMEOUT_S, cwd=project_root(),
         )
     except subprocess.TimeoutExpired as exc:

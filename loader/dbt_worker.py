@@ -6,7 +6,8 @@ each request with `dbtRunner`, strictly one after another (dbt's global state ru
 concurrent invocations in one process). The loader recycles it after a fixed number of
 builds and after any crash, so state leaking between invocations cannot pile up.
 
-Protocol: a JSON line `{"args": [...]}` on stdin; on the stdout the process started with,
+Protocol: a JSON line `{"args": [...], "env": {...}}` on stdin (`env`: variables set for that
+request only, such as the build window); on the stdout the process started with,
 `{"accepted": true}` at once, then `{"success": bool, "fatal": bool, "output": str}`.
 dbt's own console output (fd 1 and 2 while a request runs) is captured into `output`.
 EOF on stdin ends the process.
@@ -74,9 +75,19 @@ def main() -> None:
     for line in sys.stdin:
         if not line.strip():
             continue
-        args = json.loads(line)["args"]
+        request = json.loads(line)
         replies.write(json.dumps({"accepted": True}) + "\n")
-        success, fatal, output = _invoke(dbtRunner, args)
+        extra = request.get("env") or {}
+        saved = {name: os.environ.get(name) for name in extra}
+        os.environ.update(extra)
+        try:
+            success, fatal, output = _invoke(dbtRunner, request["args"])
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         replies.write(json.dumps({"success": success, "fatal": fatal, "output": output}) + "\n")
 
 

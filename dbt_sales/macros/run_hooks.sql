@@ -10,16 +10,17 @@
 {#- on-run-start: the shared schemas (target `prod`) have one writer at a time, and the lock
     that says whose turn it is lives outside dbt, in the process that starts it
     (`salespipe build`, or the loader's builds: a PostgreSQL session advisory lock, see
-    loader/build_lock.py). That process passes its backend pid as
-    `salespipe_build_lock_pid`; a prod run whose pid does not hold the lock stops here,
-    before it writes anything. Other targets (an analyst's `dev`) need no lock. -#}
+    loader/build_lock.py). That process passes its backend pid in the environment
+    (SALESPIPE_BUILD_LOCK_PID, read only while executing, so it costs no re-parse); a prod run
+    whose pid does not hold the lock stops here, before it writes anything. Other targets (an
+    analyst's `dev`) need no lock. -#}
 {% macro require_salespipe_build() -%}
     {%- if not writes_warehouse() or target.name != 'prod' -%}
         {{- return('select 1') -}}
     {%- endif -%}
-    {%- set pid = var('salespipe_build_lock_pid', none) -%}
+    {%- set pid = env_var('SALESPIPE_BUILD_LOCK_PID', '') -%}
     {%- set held = false -%}
-    {%- if pid is not none and (pid | string).isdigit() -%}
+    {%- if pid.isdigit() -%}
         {%- set found = run_query(
             "select count(*) from pg_locks where locktype = 'advisory' and granted"
             ~ " and classid = 7406 and objid = 1 and objsubid = 2 and pid = " ~ (pid | int)

@@ -129,9 +129,9 @@ def run_dbt(settings: Any, *args: str, target: Path,
            "--target-path", str(target / "target"), "--log-path", str(target / "logs")]
     procs: list[subprocess.CompletedProcess[str]] = []
 
-    def invoke(cmd: list[str]) -> tuple[bool, str]:
-        procs.append(subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,  # noqa: S603
-                                    text=True, timeout=300))
+    def invoke(cmd: list[str], extra: dict[str, str]) -> tuple[bool, str]:
+        procs.append(subprocess.run(cmd, cwd=ROOT, env={**env, **extra},  # noqa: S603
+                                    capture_output=True, text=True, timeout=300))
         return procs[-1].returncode == 0, ""
 
     if target_name == "prod" and args and args[0] in ("build", "run", "seed", "retry"):
@@ -139,7 +139,7 @@ def run_dbt(settings: Any, *args: str, target: Path,
         # lock, with the pending window, marking the files built.
         run_prod_build(settings, cmd, invoke)
     else:
-        invoke(cmd)
+        invoke(cmd, {})
     proc = procs[-1]
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-40:])
@@ -150,7 +150,7 @@ def run_dbt(settings: Any, *args: str, target: Path,
 def locked_invoke(worker: Any, settings: Any, args: list[str],
                   timeout: float) -> tuple[bool, str]:
     """`worker.invoke` of a prod build as the loader's run_build runs it."""
-    return run_prod_build(settings, args, lambda cmd: worker.invoke(cmd, timeout))
+    return run_prod_build(settings, args, lambda cmd, env: worker.invoke(cmd, timeout, env))
 
 
 class DuplicateGrain(AssertionError):

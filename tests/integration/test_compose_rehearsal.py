@@ -209,6 +209,51 @@ def stack(base_settings) -> Iterator[Stack]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+# Each step of `docker compose up` is a fixture that runs once per module and asks for the
+# steps it needs, so every test stands alone (`-k` picks any of them) and the file still
+# rehearses the services in their compose order.
+@pytest.fixture(scope="module")
+def initialized(stack: Stack) -> subprocess.CompletedProcess[str]:
+    return stack.run("init")
+
+
+@pytest.fixture(scope="module")
+def generated(stack: Stack, initialized) -> subprocess.CompletedProcess[str]:
+    assert initialized.returncode == 0, initialized.stderr[-3000:]
+    return stack.run("generator")
+
+
+@pytest.fixture(scope="module")
+def watching(stack: Stack, generated) -> Stack:
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    stack.start("watcher")
+    return stack
+
+
+@pytest.fixture(scope="module")
+def docs(stack: Stack, initialized) -> subprocess.Popen:
+    assert initialized.returncode == 0, initialized.stderr[-3000:]
+    return stack.start("dbt-docs")
+
+
+@pytest.fixture(scope="module")
+def built(stack: Stack, watching) -> Stack:
+    """The loader started, every generated file loaded and a build covering all of them done."""
+    stack.start("loader")
+
+    def done() -> bool:
+        with stack.connect() as conn:
+            if conn.execute("select to_regclass('marts.pipeline_freshness')").fetchone() == (None,):
+                return False
+            loaded = conn.execute("select count(*), coalesce(sum(rows_total), 0) from raw.files "
+                                  "where status = 'loaded'").fetchone()
+            behind = conn.execute("select is_dbt_behind from marts.pipeline_freshness").fetchone()
+        return loaded == (DAYS, DAYS * ROWS) and behind == (False,)
+
+    stack.wait_for("every file loaded and the marts built", done, "loader")
+    return stack
+
+
 def _s3(stack: Stack, service: str) -> Any:
     import boto3
     from botocore.config import Config
@@ -273,10 +318,10 @@ def test_postgres_healthcheck_waits_for_tcp_not_the_init_socket(stack):
     assert after.returncode == 0, after.stdout
 
 
-def test_init_creates_bucket_topics_schema_and_roles_on_the_external_services(stack):
+def test_init_creates_bucket_topics_schema_and_roles_on_the_external_services(stack, initialized):
     from confluent_kafka.admin import AdminClient
 
-    result = stack.run("init")
+    result = initialized
 
     assert result.returncode == 0, result.stderr[-3000:]
     # Every service is external: nothing local was started.
@@ -293,10 +338,10 @@ def test_init_creates_bucket_topics_schema_and_roles_on_the_external_services(st
     assert {"salespipe_loader", "salespipe_transform", "salespipe_dashboard"} <= roles
 
 
-def test_generator_uploads_a_week_of_files(stack):
+def test_generator_uploads_a_week_of_files(stack, generated):
     assert SERVICES["generator"]["command"][-4:] == ["--days", str(DAYS), "--rows", str(ROWS)]
 
-    result = stack.run("generator")
+    result = generated
 
     assert result.returncode == 0, result.stderr[-3000:]
     keys = _incoming_keys(stack)
@@ -304,10 +349,9 @@ def test_generator_uploads_a_week_of_files(stack):
     assert all(re.fullmatch(r"incoming/sales_\d{4}-\d{2}-\d{2}\.csv", k) for k in keys)
 
 
-def test_watcher_announces_every_new_object(stack):
+def test_watcher_announces_every_new_object(stack, watching):
     from confluent_kafka import Consumer
 
-    stack.start("watcher")
     consumer = Consumer({"bootstrap.servers": stack.env("watcher")["BOOTSTRAP_SERVERS"],
                          "group.id": f"rehearsal-{uuid.uuid4().hex[:8]}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
@@ -328,8 +372,8 @@ def test_watcher_announces_every_new_object(stack):
     assert announced == set(_incoming_keys(stack))
 
 
-def test_docs_waits_while_no_dbt_build_has_completed(stack):
-    docs = stack.start("dbt-docs")
+def test_docs_waits_while_no_dbt_build_has_completed(stack, docs):
+    # Asks for no loader: in file order (and alone) it runs before `built` starts one.
     stack.wait_for("the docs service logging that it waits",
                    lambda: "event=docs_waiting" in stack.log("dbt-docs").read_text(), "dbt-docs")
 
@@ -337,19 +381,7 @@ def test_docs_waits_while_no_dbt_build_has_completed(stack):
     assert _http(f"http://127.0.0.1:{stack.host_ports['dbt-docs']}/")[0] == 0
 
 
-def test_loader_loads_every_file_and_builds_the_marts(stack):
-    stack.start("loader")
-
-    def built() -> bool:
-        with stack.connect() as conn:
-            if conn.execute("select to_regclass('marts.pipeline_freshness')").fetchone() == (None,):
-                return False
-            loaded = conn.execute("select count(*), coalesce(sum(rows_total), 0) from raw.files "
-                                  "where status = 'loaded'").fetchone()
-            behind = conn.execute("select is_dbt_behind from marts.pipeline_freshness").fetchone()
-        return loaded == (DAYS, DAYS * ROWS) and behind == (False,)
-
-    stack.wait_for("every file loaded and the marts built", built, "loader")
+def test_loader_loads_every_file_and_builds_the_marts(stack, built):
     with stack.connect() as conn:
         days = conn.execute("select count(*) from marts.kpi_daily_sales").fetchone()
         durations = conn.execute("select duration_seconds from marts.dbt_runs").fetchall()
@@ -357,7 +389,7 @@ def test_loader_loads_every_file_and_builds_the_marts(stack):
     assert durations and all(seconds > 0 for (seconds,) in durations)
 
 
-def test_docs_serve_a_catalog_of_the_built_marts(stack):
+def test_docs_serve_a_catalog_of_the_built_marts(stack, docs, built):
     url = f"http://127.0.0.1:{stack.host_ports['dbt-docs']}"
     stack.wait_for("the docs site answering", lambda: _http(f"{url}/catalog.json")[0] == 200,
                    "dbt-docs")
@@ -367,7 +399,7 @@ def test_docs_serve_a_catalog_of_the_built_marts(stack):
     assert _http(f"{url}/")[0] == 200
 
 
-def test_dashboard_answers_http(stack):
+def test_dashboard_answers_http(stack, initialized):
     stack.start("dashboard")
     url = f"http://127.0.0.1:{stack.host_ports['dashboard']}"
 

@@ -20,6 +20,7 @@ import socket
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pandas as pd
 import pytest
@@ -36,25 +37,33 @@ PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "pipeline.py")
 QTY = "quantity_sold: not a positive integer"
 
 
-def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.UTC)
+def _files(now: dt.datetime) -> tuple[tuple, ...]:
+    """dq_files rows placed relative to `now` (taken when the fixture runs, not at import):
+    two files a day ago, two in the last hour, one 40 days ago (outside the 30-day chart)."""
+    return (
+        (1, "incoming/sales_a.csv", "loaded", None, 100, 97, 3, now - dt.timedelta(hours=26)),
+        (2, "incoming/sales_b.csv", "loaded", None, 50, 50, 0, now - dt.timedelta(hours=25)),
+        (3, "incoming/sales_c.csv", "loaded", None, 80, 78, 2, now - dt.timedelta(minutes=40)),
+        (4, "incoming/export.xlsx", "rejected", "not a CSV file", 0, 0, 0,
+         now - dt.timedelta(minutes=30)),
+        (5, "incoming/sales_old.csv", "loaded", None, 10, 10, 0, now - dt.timedelta(days=40)),
+    )
 
 
-TODAY = dt.datetime.now(dt.UTC).date()
-YESTERDAY = TODAY - dt.timedelta(days=1)
-FILES = (
-    (1, "incoming/sales_a.csv", "loaded", None, 100, 97, 3, _at(YESTERDAY, 10)),
-    (2, "incoming/sales_b.csv", "loaded", None, 50, 50, 0, _at(YESTERDAY, 11)),
-    (3, "incoming/sales_c.csv", "loaded", None, 80, 78, 2, _at(TODAY, 0, 20)),
-    (4, "incoming/export.xlsx", "rejected", "not a CSV file", 0, 0, 0, _at(TODAY, 0, 30)),
-    (5, "incoming/sales_old.csv", "loaded", None, 10, 10, 0,
-     _at(TODAY - dt.timedelta(days=40), 12)),
-)
-REJECTED_ROWS = (
-    (YESTERDAY, "incoming/sales_a.csv", QTY, 2),
-    (YESTERDAY, "incoming/sales_a.csv", "sale_date: missing", 1),
-    (TODAY, "incoming/sales_c.csv", "unit_price: negative", 2),
-)
+def _rejected_rows(files: tuple[tuple, ...]) -> tuple[tuple, ...]:
+    day = {f[1]: f[7].astimezone(dt.UTC).date() for f in files}
+    return (
+        (day["incoming/sales_a.csv"], "incoming/sales_a.csv", QTY, 2),
+        (day["incoming/sales_a.csv"], "incoming/sales_a.csv", "sale_date: missing", 1),
+        (day["incoming/sales_c.csv"], "incoming/sales_c.csv", "unit_price: negative", 2),
+    )
+
+
+class PipeWorld(NamedTuple):
+    settings: Any
+    topic: str
+    group: str
+    files: tuple[tuple, ...]
 
 
 def _dbt_runs() -> tuple[tuple, ...]:
@@ -75,7 +84,8 @@ def pipe_world(base_settings):
 
     world = make_world(base_settings, "pipe")
     settings = support.database(base_settings, world.settings.pg_db)
-    support.create_marts(settings, files=FILES, rejected_rows=REJECTED_ROWS,
+    files = _files(dt.datetime.now(dt.UTC))
+    support.create_marts(settings, files=files, rejected_rows=_rejected_rows(files),
                          dbt_runs=_dbt_runs())
     producer = Producer(kafka.producer_config(settings))
     for n in range(5):
@@ -92,7 +102,7 @@ def pipe_world(base_settings):
     for message in consumed:
         consumer.commit(message=message, asynchronous=False)
     consumer.close()
-    return settings, world.files_topic, group
+    return PipeWorld(settings, world.files_topic, group, files)
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +114,7 @@ def fresh_cache():
 
 def run_page(monkeypatch, pipe_world, *, lang: str, env: dict[str, str] | None = None
              ) -> AppTest:
-    settings, topic, group = pipe_world
+    settings, topic, group, _ = pipe_world
     for key, value in (support.app_env(settings) | (env or {})).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(pipeline_data, "FILES_TOPIC", topic)
@@ -180,17 +190,20 @@ def test_both_tables_have_a_csv_download(monkeypatch, pipe_world):
 
 
 def test_files_by_day_cover_the_last_30_days(pipe_world):
-    settings, _, _ = pipe_world
-    reads = pipeline_data.PipelineReads.connect(settings.for_component("dashboard"))
+    reads = pipeline_data.PipelineReads.connect(pipe_world.settings.for_component("dashboard"))
 
     by_day = reads.files_by_day()
 
     rows = {(r.load_date, r.status): (r.files, r.rows_rejected) for r in by_day.itertuples()}
-    assert rows == {
-        (YESTERDAY, "loaded"): (2, 3),
-        (TODAY, "loaded"): (1, 2),
-        (TODAY, "rejected"): (1, 0),
-    }
+    # Expected from the fixture's own rows: UTC day of each file within the last 30 days.
+    today = dt.datetime.now(dt.UTC).date()
+    want: dict[tuple[dt.date, str], tuple[int, int]] = {}
+    for *_, status, _reason, _total, _valid, rejected, loaded_at in pipe_world.files:
+        day = loaded_at.astimezone(dt.UTC).date()
+        if (today - day).days < 30:
+            files, rows_rejected = want.get((day, status), (0, 0))
+            want[(day, status)] = (files + 1, rows_rejected + rejected)
+    assert len(want) >= 2 and rows == want
 
 
 def test_pause_stops_auto_refresh_and_offers_a_manual_refresh(monkeypatch, pipe_world):

@@ -78,22 +78,24 @@ def test_postgres_restarted_in_the_middle_of_a_load(world):
     assert query(world, "select count(*), count(distinct sale_id) from raw.sales")[0] == (n, n)
 
 
-def test_s3_unreachable_for_a_while_is_retried_with_backoff(world):
+def test_s3_unreachable_for_a_while_is_retried_with_backoff(world, tmp_path):
     s3_port = int(StateFile().read()["s3"]["port"])
     proxy = TcpProxy(s3_port)
     env = dict(world.env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}")
     put_and_announce(world, "incoming/s3.csv", rows_for("S3"))
-    loader = subprocess.Popen(loader_cmd(world, "--no-dbt"), env=env, stderr=subprocess.PIPE,
+    log = tmp_path / "load.log"
+    loader = subprocess.Popen(loader_cmd(world, "--no-dbt"), env=env, stderr=open(log, "w"),
                               text=True)
     try:
-        time.sleep(6)  # the loader is retrying against a closed port
+        # The loader has met the closed port and is retrying (an event, not a fixed sleep).
+        wait_for(lambda: "event=s3_retry" in log.read_text(), timeout=120)
         assert query(world, "select count(*) from raw.files")[0][0] == 0
         proxy.up()
         wait_for(lambda: loaded_once(world, ["incoming/s3.csv"]), timeout=120)
     finally:
-        logs = stop_loader(loader)
+        stop_loader(loader)
         proxy.down()
-    assert "event=s3_retry" in logs
+    assert "event=s3_retry" in log.read_text()
     assert port_open(s3_port)
 
 
@@ -126,8 +128,8 @@ def test_failing_dbt_build_keeps_data_reports_and_recovers(world, tmp_path):
     assert "event=dbt_build success=False" in logs
     got = query(world, "select count(*) from marts.fct_sales")[0][0]
     assert got == 4
-    # The KPI marts the failed build skipped catch up on its day too: the change log kept
-    # the changes they had not applied yet.
+    # The KPI marts the failed build skipped catch up on its day too: a failed build marks no
+    # file built, so poison.csv was in the next build's window again.
     assert query(world, "select sale_date::text, transactions from marts.kpi_daily_sales "
                         "order by 1") == [("2026-02-28", 1), ("2026-03-01", 2),
                                           ("2026-03-02", 1)]

@@ -55,11 +55,16 @@ def test_since_selects_objects_modified_at_or_after_the_moment(world):
     proc = replay(world, "--since", cut.isoformat())
     assert proc.returncode == 0, proc.stderr
     assert announced(world) == ["incoming/new.csv"]
-    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
-    nothing = replay(world, "--since", tomorrow)
+    # Days taken from the object's own modification time, not the clock: the test holds
+    # across midnight.
+    from salespipe import s3
+
+    modified = s3.client(world.settings).head_object(
+        Bucket=world.settings.BUCKET_NAME, Key="incoming/new.csv")["LastModified"]
+    day = modified.astimezone(dt.UTC).date()
+    nothing = replay(world, "--since", (day + dt.timedelta(days=1)).isoformat())
     assert nothing.stdout.strip() == f"re-announced 0 object(s) on {world.files_topic}"
-    today = dt.datetime.now(dt.UTC).date().isoformat()
-    both = replay(world, "--since", today, "--prefix", "ne")
+    both = replay(world, "--since", day.isoformat(), "--prefix", "ne")
     assert both.stdout.strip() == f"re-announced 1 object(s) on {world.files_topic}"
 
 

@@ -19,6 +19,8 @@ marked by the one process allowed to build.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +30,8 @@ import yaml
 
 from loader.build_lock import LOCK_ENV, prod_build_lock
 from salespipe.settings import Settings
+
+log = logging.getLogger("loader.build_window")
 
 # A window is worth it while it is small: each changed sale costs index probes, and ten
 # million random probes took 9 minutes where one scan of raw.sales takes seconds. Past these
@@ -147,7 +151,11 @@ def run_prod_build(settings: Settings, cmd: Sequence[str],
     built every mart. A window given by hand (`--vars` with new_files or changed_days) wins
     over the pending one, and then nothing is marked: the caller chose what to build."""
     with prod_build_lock(settings, on_wait=on_wait) as lock:
+        started = time.perf_counter()
         window = pending_window(lock.conn)
+        log.info("event=build_window files=%d days=%s seconds=%.3f", len(window.new_files),
+                 "all" if window.changed_days is None else len(window.changed_days),
+                 time.perf_counter() - started)
         by_hand = bool({"new_files", "changed_days"} & _given_vars(cmd).keys())
         success, output = invoke(list(cmd), build_env(window, lock.pid))
         if success and not by_hand and builds_everything(cmd):

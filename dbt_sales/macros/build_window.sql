@@ -78,7 +78,7 @@
         {%- elif keys is none -%}
             delete from {{ this }} where {{ in_build_window(column) }}
         {%- else -%}
-            delete from {{ this }} where {{ column }} in ({{ keys }})
+            delete from {{ this }} where {{ in_by_index(column, keys) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -65,7 +65,8 @@ create table marts.dq_rejected_rows (
     primary key (load_date, source_key, reason));
 create table marts.dq_files (
     file_id bigint primary key, source_key text, status text, reason text, rows_total bigint,
-    rows_valid bigint, rows_rejected bigint, loaded_at timestamptz);
+    rows_valid bigint, rows_rejected bigint, loaded_at timestamptz,
+    object_modified_at timestamptz, is_current_version boolean);
 create table marts.dbt_runs (
     built_at timestamptz primary key, invocation_id text, files_new bigint,
     duration_seconds numeric(10,2));

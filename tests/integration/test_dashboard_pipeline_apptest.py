@@ -237,7 +237,7 @@ def test_missing_marts_show_waiting_state(monkeypatch, base_settings):
     settings = support.database(base_settings, "t_pipe_nomarts")
     support.drop_marts(settings)
 
-    at = run_page(monkeypatch, (settings, "sales.files", "sales-loader"), lang="pt-BR")
+    at = run_page(monkeypatch, PipeWorld(settings, "sales.files", "sales-loader", ()), lang="pt-BR")
 
     assert any("Aguardando o primeiro arquivo" in i.value for i in at.info)
     assert not at.metric

@@ -57,7 +57,7 @@ def _invoke(runner_cls: Any, args: list[str]) -> tuple[bool, bool, str]:
 def _die_with_parent(parent: int) -> None:
     """If the loader is killed outright, stop too (SIGTERM), even mid-build: an orphan would
     keep the build lock and make the restarted loader's builds wait. dbt's open transaction
-    rolls back; the next build catches up from the watermarks."""
+    rolls back, no file is marked built, and the next build catches up."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the loader died before prctl took effect

@@ -5,9 +5,10 @@
     FROM clause) by one index probe per key (sales_sale_id_idx, or the primary key for
     `_file_id`). Left to itself the planner turns these into a hash join over a sequential scan
     of all of raw.sales once a window is a few percent of the history; `offset 0` keeps the
-    subquery from being flattened into that join. Why it stays: without it, `dbt build` after
-    one 10,000-row file took 138 s at 10,000,000 sales against 7.5 s at 100,000 (18x); with it,
-    about the same time at both sizes. The loader sends no window (a whole recompute, one scan)
+    subquery from being flattened into that join. Why it stays: a version of the build window
+    with plain joins here (and without analyze_if_grown) took 138 s for `dbt build` after one
+    10,000-row file at 10,000,000 sales against 7.5 s at 100,000 (18x); with both, 1.13x
+    (`make bench`, scale section). The loader sends no window (a whole recompute, one scan)
     when the new rows are more than 5 % of raw.sales, where the scan is the better plan. -#}
 {% macro join_sale_rows(column, outer_key) -%}
     {{- return(adapter.dispatch('join_sale_rows', 'dbt_sales')(column, outer_key)) -}}

@@ -112,9 +112,18 @@ def test_failing_dbt_build_keeps_data_reports_and_recovers(world, tmp_path):
     put_and_announce(world, "incoming/first.csv", to_csv([sale("OK-0", day="2026-02-28")]))
     loader = subprocess.Popen(loader_cmd(world), env=env, stderr=subprocess.PIPE, text=True)
     try:
+        def summaries() -> list[dict]:
+            return [json.loads(m.value()) for m in consume_all(world, world.loads_topic, 5)]
+
         def dbt_reported() -> list[dict]:
-            return [json.loads(m.value())["dbt"] for m in consume_all(world, world.loads_topic, 5)
-                    if json.loads(m.value())["dbt"]]
+            return [s["dbt"] for s in summaries() if s["dbt"]]
+
+        def next_csv_built() -> bool:
+            # The retry of the failed build may succeed before next.csv is loaded, so wait for
+            # the summary of the batch that holds next.csv, not for any success.
+            return any(s["dbt"] and s["dbt"]["success"]
+                       and any(f["key"] == "incoming/next.csv" for f in s["files"])
+                       for s in summaries())
 
         wait_for(lambda: any(d["success"] for d in dbt_reported()), timeout=240)  # marts exist
         put_and_announce(world, "incoming/poison.csv", to_csv([sale("POISON"), sale("OK-1")]))
@@ -122,7 +131,7 @@ def test_failing_dbt_build_keeps_data_reports_and_recovers(world, tmp_path):
         assert query(world, "select count(*) from raw.sales")[0][0] == 3  # loaded data stays
         failing.unlink()  # the fix lands; the pending build is retried
         put_and_announce(world, "incoming/next.csv", to_csv([sale("OK-2", day="2026-03-02")]))
-        wait_for(lambda: dbt_reported()[-1]["success"], timeout=240)
+        wait_for(next_csv_built, timeout=240)
     finally:
         logs = stop_loader(loader)
     assert "event=dbt_build success=False" in logs

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test test-unit bench lint services-up down browser postgres15 pgbouncer docs clean screenshot
+.PHONY: install run test test-unit bench lint services-up down browser postgres15 pgbouncer versitygw docs clean screenshot
 
 install: $(STAMP)
 
@@ -38,19 +38,29 @@ pgbouncer:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null) \
 	  || { echo "could not install pgbouncer: run 'apt-get install pgbouncer' as root"; exit 1; }; }
 
+# versitygw, a second real S3 server that publishes its own bucket notifications to Kafka
+# (tests/integration/test_versitygw.py, the watcher benchmark): built from source with Go.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+VERSITYGW_VERSION := v1.8.0
+versitygw: $(BIN)/versitygw
+$(BIN)/versitygw: | $(STAMP)
+	@test -x "$(GO)" || { echo "building versitygw needs Go (https://go.dev/dl/); set GO=/path/to/go"; exit 1; }
+	@echo "building versitygw $(VERSITYGW_VERSION) with $$($(GO) version) (a few minutes the first time)"
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
 services-up: install
 	$(BIN)/salespipe services up
 
 run: install
 	$(BIN)/salespipe run
 
-test: install browser postgres15 pgbouncer services-up
+test: install browser postgres15 pgbouncer versitygw services-up
 	$(BIN)/pytest -q
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit
 
-bench: install services-up
+bench: install versitygw services-up
 	$(BIN)/python -m benchmarks.run
 
 screenshot: install browser services-up

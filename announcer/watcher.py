@@ -1,18 +1,18 @@
 """`salespipe watch`: poll the bucket and announce new objects on `sales.files`.
 
-For stores that cannot notify Kafka themselves (moto, plain S3 without a bridge). Each poll
-costs what is new, not the bucket's history:
+For stores that cannot notify Kafka themselves (moto, plain S3 without a bridge). `incoming/`
+is an inbox: with `S3_AFTER_LOAD=move` (the default) a load moves each object out after its
+transaction committed, so `incoming/` holds what is pending and nothing else. Each poll
+therefore lists all of `incoming/` and announces every object (key and ETag) it has not
+announced yet. Whatever a key's spelling, it is announced at the next poll: there is no
+cursor for a back-filled day or another store's prefix to sort behind.
 
-- a cursor: S3 lists keys in order, so a poll asks only for keys after the greatest key
-  announced so far (`StartAfter`): one request when nothing is new;
-- a sweep every `WATCH_SWEEP_SECONDS` lists all of `incoming/` to catch what the cursor
-  cannot see: a key that sorts before it (a back-filled day) or a new version of an old key.
-  It announces only objects modified since the previous sweep (minus a safety margin);
-- the state file keeps the cursor, the sweep watermark and the objects announced within
-  that window (at most `MAX_RECENT`), so its size is bounded by the arrival rate.
+The state file keeps what was announced and is still in `incoming/`, so it is as small as
+the inbox. It is written only after Kafka acknowledged the events: a restart re-announces at
+most the last poll (duplicates are harmless, the loader skips a version it already loaded).
 
-State is written only after Kafka acknowledged the events: a restart re-announces at most
-the last poll (duplicates are harmless, silence is not).
+With `S3_AFTER_LOAD=tag` or `none`, objects stay in `incoming/` and each poll lists the
+bucket's whole history; past `LARGE_INBOX` objects the watcher says so in its log.
 """
 
 from __future__ import annotations
@@ -22,119 +22,67 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from announcer.announce import Announcer, S3Object
+from announcer.announce import Announcer, S3Object, list_incoming
 from salespipe import s3
 from salespipe.retry import Backoff
-from salespipe.settings import INCOMING_PREFIX, TOPIC_FILES, Settings, state_dir
+from salespipe.settings import TOPIC_FILES, Settings, state_dir
 
 log = logging.getLogger("salespipe.watch")
 
-# LastModified is when an upload started (1 s resolution, the server's clock): a large
-# multipart upload becomes visible minutes after it. The sweep looks back this far.
-MARGIN_S = 900.0
-MAX_RECENT = 5_000
-STATE_VERSION = 2
+STATE_VERSION = 3
+# Listing 10,000 keys is 10 LIST requests per poll; past that a poll costs more than the loader
+# would like to wait (see the watcher row of the benchmarks).
+LARGE_INBOX = 10_000
+LARGE_INBOX_LOG_EVERY_S = 3600.0
 
 
 class WatchState:
-    """Cursor, sweep watermark and recently announced (key -> [etag, modified]), as JSON."""
+    """What was announced and is still in `incoming/` (key -> ETag), as JSON."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.cursor = ""
-        self.since: float | None = None  # objects modified before this were swept already
-        self.last_sweep = 0.0
-        self.recent: dict[str, list[Any]] = {}
+        self.announced: dict[str, str] = {}
+        self.warned_at = 0.0
         if path.exists():
             try:
-                self._read(json.loads(path.read_text()))
+                doc = json.loads(path.read_text())
+                if doc.get("version") == STATE_VERSION:
+                    self.announced = {str(k): str(v) for k, v in doc["announced"].items()}
+                else:  # an older watcher's cursor: announce the inbox once more
+                    log.info("event=state_upgraded path=%s action=reannounce_inbox", path)
             except (OSError, ValueError, TypeError, KeyError, AttributeError):
-                log.warning("event=state_unreadable path=%s action=reannounce_all", path)
-
-    def _read(self, doc: Any) -> None:
-        if doc.get("version") != STATE_VERSION:
-            # The older format remembered every key ever seen: keep what it implies.
-            self.cursor = max(doc, default="")
-            self.since = time.time()
-            return
-        self.cursor = str(doc["cursor"])
-        self.since = doc["since"]
-        self.last_sweep = float(doc["last_sweep"])
-        self.recent = {str(k): list(v) for k, v in doc["recent"].items()}
-
-    def is_new(self, obj: S3Object) -> bool:
-        return self.recent.get(obj.key, [None])[0] != obj.etag
-
-    def mark(self, obj: S3Object, modified: float) -> None:
-        self.recent[obj.key] = [obj.etag, modified]
-        self.cursor = max(self.cursor, obj.key)
-
-    def swept(self, started: float) -> None:
-        self.since = started
-        self.last_sweep = started
-        self._prune()
-
-    def _prune(self) -> None:
-        if self.since is not None:
-            floor = self.since - MARGIN_S
-            self.recent = {k: v for k, v in self.recent.items() if v[1] >= floor}
-        if len(self.recent) > MAX_RECENT:
-            ordered = sorted(self.recent.items(), key=lambda kv: kv[1][1])
-            dropped = ordered[: len(ordered) - MAX_RECENT]
-            # What is forgotten must not be found again: the sweep window starts after it.
-            self.since = max(self.since or 0.0, dropped[-1][1][1] + MARGIN_S + 1)
-            self.recent = dict(ordered[len(dropped):])
-            log.warning("event=watch_state_trimmed dropped=%d", len(dropped))
+                log.warning("event=state_unreadable path=%s action=reannounce_inbox", path)
 
     def save(self) -> None:
-        self._prune()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": STATE_VERSION, "cursor": self.cursor,
-                                   "since": self.since, "last_sweep": self.last_sweep,
-                                   "recent": self.recent}, separators=(",", ":")))
+        tmp.write_text(json.dumps({"version": STATE_VERSION, "announced": self.announced},
+                                  separators=(",", ":")))
         tmp.replace(self.path)
 
 
-def _list(client: Any, bucket: str, start_after: str = "") -> Iterator[tuple[S3Object, float]]:
-    paginator = client.get_paginator("list_objects_v2")
-    kwargs = {"StartAfter": start_after} if start_after else {}
-    for page in paginator.paginate(Bucket=bucket, Prefix=INCOMING_PREFIX, **kwargs):
-        for o in page.get("Contents", []):
-            if not o["Key"].endswith("/"):
-                yield (S3Object(o["Key"], o["ETag"].strip('"'), int(o["Size"])),
-                       o["LastModified"].timestamp())
-
-
-def poll_once(settings: Settings, client: Any, announcer: Announcer, state: WatchState,
-              *, sweep: bool | None = None) -> int:
-    """One poll: after the cursor, or (when due) a sweep. Returns how many were announced."""
-    started = time.time()
-    if sweep is None:
-        sweep = state.since is None or started - state.last_sweep >= settings.WATCH_SWEEP_SECONDS
-    if sweep:
-        floor = None if state.since is None else state.since - MARGIN_S
-        listing = ((o, m) for o, m in _list(client, settings.BUCKET_NAME)
-                   if floor is None or m >= floor)
-    else:
-        listing = _list(client, settings.BUCKET_NAME, state.cursor)
-    new = [(o, m) for o, m in listing if state.is_new(o)]
-    for obj, _ in new:
+def poll_once(settings: Settings, client: object, announcer: Announcer,
+              state: WatchState) -> int:
+    """List `incoming/`, announce what is new there. Returns how many were announced."""
+    listed: list[S3Object] = list(list_incoming(client, settings.BUCKET_NAME))
+    new = [o for o in listed if state.announced.get(o.key) != o.etag]
+    for obj in new:
         announcer.publish(obj)
     if new:
         announcer.flush()
-        for obj, modified in new:
-            state.mark(obj, modified)
+        for obj in new:
             log.info("event=announced key=%s etag=%s size=%d", obj.key, obj.etag, obj.size)
-    if sweep:
-        state.swept(started)
-        log.debug("event=swept announced=%d", len(new))
-    if new or sweep:
+    current = {o.key: o.etag for o in listed}
+    if new or current.keys() != state.announced.keys():
+        state.announced = current  # what left the inbox is forgotten with it
         state.save()
+    if len(listed) > LARGE_INBOX and time.time() - state.warned_at > LARGE_INBOX_LOG_EVERY_S:
+        state.warned_at = time.time()
+        log.warning("event=large_inbox objects=%d hint=%r", len(listed),
+                    "each poll lists all of incoming/: set S3_AFTER_LOAD=move, or have the "
+                    "store notify Kafka itself")
     return len(new)
 
 

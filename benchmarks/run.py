@@ -246,32 +246,43 @@ def bench_freshness(b: Bench, files: int, rows: int, burst_files: int,
     ]
     loads = LoadsWatcher(b)
     try:
-        # Named like daily exports, so keys grow with time as the watcher's cursor expects.
-        days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(files + burst_files)]
-        paths = [b.make_file(day, rows if i < files else burst_rows, 100 + i)
+        # Named like daily exports, keys growing with time; then as many files whose keys each
+        # sort before every key seen so far (another store's prefix, a back-filled day).
+        late_files = files
+        days = [dt.date(2025, 1, 1) + dt.timedelta(days=i)
+                for i in range(files + burst_files + late_files)]
+        paths = [b.make_file(day, burst_rows if files <= i < files + burst_files else rows, 100 + i)
                  for i, day in enumerate(days)]
         conn = psycopg.connect(**b.settings.pg_connect_kwargs(), autocommit=True)
         # The loader's start-up build must be over (it catches up on whatever earlier sections
         # left unbuilt), or the first file would wait behind it: the marts exist and no file
         # is pending, by the pipeline's own account.
         wait_until(lambda: _caught_up(conn), 600)
-        visible, built = [], []
-        for day, path in zip(days[:files], paths[:files], strict=True):
-            key = f"incoming/sales_{day}.csv"
-            t0 = time.perf_counter()
-            b.upload(key, path)
-            wait_until(lambda d=day: _visible(conn, d), 300)
-            visible.append(time.perf_counter() - t0)
-            wait_until(lambda k=key: k in loads.arrived, 300)
-            built.append(loads.arrived[key] - t0)
-        burst_keys = [f"incoming/sales_{day}.csv" for day in days[files:]]
-        for key, path in zip(burst_keys, paths[files:], strict=True):
+        def one_at_a_time(keys: list[str], at: slice) -> tuple[list[float], list[float]]:
+            visible, built = [], []
+            for key, day, path in zip(keys, days[at], paths[at], strict=True):
+                t0 = time.perf_counter()
+                b.upload(key, path)
+                wait_until(lambda d=day: _visible(conn, d), 300)
+                visible.append(time.perf_counter() - t0)
+                wait_until(lambda k=key: k in loads.arrived, 300)
+                built.append(loads.arrived[key] - t0)
+            return visible, built
+
+        visible, built = one_at_a_time([f"incoming/sales_{day}.csv" for day in days[:files]],
+                                       slice(0, files))
+        burst = slice(files, files + burst_files)
+        burst_keys = [f"incoming/sales_{day}.csv" for day in days[burst]]
+        for key, path in zip(burst_keys, paths[burst], strict=True):
             last_put = time.perf_counter()  # the clock starts as the last file is put
             b.upload(key, path)
-        wait_until(lambda: all(_visible(conn, day) for day in days[files:]), 600)
+        wait_until(lambda: all(_visible(conn, day) for day in days[burst]), 600)
         burst_visible = time.perf_counter() - last_put
         wait_until(lambda: all(k in loads.arrived for k in burst_keys), 600)
         burst_built = max(loads.arrived[k] for k in burst_keys) - last_put
+        late_keys = [f"incoming/store-{late_files - i:02d}/sales_{day}.csv"
+                     for i, day in enumerate(days[files + burst_files:])]
+        late_visible, late_built = one_at_a_time(late_keys, slice(files + burst_files, None))
         conn.close()
         if loads.failed:
             raise RuntimeError(f"dbt build failed for {loads.failed}")
@@ -284,7 +295,8 @@ def bench_freshness(b: Bench, files: int, rows: int, burst_files: int,
     return {"files": files, "rows_per_file": rows,
             "one_by_one": _percentiles(visible), "one_by_one_built": _percentiles(built),
             "burst": {"files": burst_files, "rows_per_file": burst_rows,
-                      "visible_s": burst_visible, "built_s": burst_built}}
+                      "visible_s": burst_visible, "built_s": burst_built},
+            "late_keys": _percentiles(late_visible), "late_keys_built": _percentiles(late_built)}
 
 
 def _caught_up(conn: Any) -> bool:
@@ -419,67 +431,68 @@ def bench_dbt_scale(b: Bench, small: int, large: int, file_rows: int, inc_rows: 
 
 # --- 7. watcher poll cost with a long bucket history --------------------------------------
 def bench_watcher(b: Bench, objects: int, polls: int = 10) -> dict[str, Any]:
-    """One poll with `objects` keys already under incoming/ (and announced): cursor vs the
-    full listing the watcher used to do every second; plus a sweep and the state file size."""
+    """The watcher's poll on versitygw with `objects` files of history. Inbox
+    (`S3_AFTER_LOAD=move`, the default): the history sits in processed/ and one new file at
+    a time arrives in incoming/ (keys sorting ever earlier), then leaves as a load would move
+    it. Then the same history left in incoming/ (`tag`/`none`): every poll lists all of it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from announcer.announce import Announcer, list_incoming
+    from announcer.announce import Announcer
     from announcer.watcher import WatchState, poll_once
+    from cli.local.versitygw import settings_for, start_gateway
 
-    settings = b.settings.model_copy(update={"BUCKET_NAME": f"{b.settings.BUCKET_NAME}-watch",
-                                             "WATCH_SWEEP_SECONDS": 1e9})
-    s3.ensure_bucket(settings)
+    gateway = start_gateway()
     topic = f"{b.topic}.watch"
-    kafka.ensure_topics(settings, wanted={topic: 1})
-    bucket = settings.BUCKET_NAME
-    client = s3.client(settings, max_pool_connections=16)
-    day0 = dt.date(2000, 1, 1)
-
-    def key(i: int) -> str:
-        return f"incoming/sales_{day0 + dt.timedelta(days=i // 10)}_{i % 10:06d}.csv"
-
+    kafka.ensure_topics(b.settings, wanted={topic: 1})
     try:
-        with ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=key(i), Body=b"x"),
-                          range(objects)))
-        state_path = b.tmp / "watch-state.json"
+        settings = settings_for(gateway, b.settings).model_copy(
+            update={"BUCKET_NAME": "bench-watch"})
+        s3.ensure_bucket(settings)
+        bucket = settings.BUCKET_NAME
+        client = s3.client(settings, max_pool_connections=16)
+        day0 = dt.date(2000, 1, 1)
+
+        def name(i: int) -> str:
+            return f"sales_{day0 + dt.timedelta(days=i // 10)}_{i % 10:06d}.csv"
+
+        def put_all(prefix: str) -> None:
+            with ThreadPoolExecutor(16) as pool:
+                list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=prefix + name(i),
+                                                          Body=b"x"), range(objects)))
+
+        put_all("processed/")
         announcer = Announcer(settings, topic)
-        first_s, first = timed(lambda: poll_once(settings, client, announcer,
-                                                 WatchState(state_path)))
-        assert first == objects, first
+        state_path = b.tmp / "watch-state.json"
         state = WatchState(state_path)
-        lists: list[str] = []
-        client.meta.events.register(
-            "before-call.s3.ListObjectsV2", lambda **_kw: lists.append("list"))
         idle, new = [], []
         for i in range(polls):
             idle.append(timed(lambda: poll_once(settings, client, announcer, state))[0])
-            client.put_object(Bucket=bucket, Key=key(objects + i), Body=b"y")
+            key = f"incoming/store-{polls - i:02d}/{name(i)}"  # each sorts before the last
+            client.put_object(Bucket=bucket, Key=key, Body=b"y")
             seconds, found = timed(lambda: poll_once(settings, client, announcer, state))
             assert found == 1, found
             new.append(seconds)
-        requests_per_poll = len(lists) / (2 * polls)
-        # The server's own floor: one LIST asking for a single key (moto scans and sorts the
-        # whole bucket for every LIST; S3 and MinIO seek an index).
+            client.delete_object(Bucket=bucket, Key=key)  # what the load's move does
+        inbox_state_bytes = state_path.stat().st_size
         floor = statistics.median(
-            timed(lambda: client.list_objects_v2(Bucket=bucket, Prefix="incoming/", MaxKeys=1))[0]
-            for _ in range(3))
-        sweep_s, _ = timed(lambda: poll_once(settings, client, announcer, state, sweep=True))
-        full_s, listed = timed(lambda: sum(1 for _ in list_incoming(client, bucket)))
-        return {"objects": objects, "poll_ms_median": statistics.median(idle + new) * 1000,
+            timed(lambda: client.list_objects_v2(Bucket=bucket, Prefix="processed/",
+                                                 MaxKeys=1))[0] for _ in range(3))
+        put_all("incoming/")
+        first_s, first = timed(lambda: poll_once(settings, client, announcer, state))
+        assert first == objects, first
+        history = [timed(lambda: poll_once(settings, client, announcer, state))[0]
+                   for _ in range(3)]
+        return {"server": "versitygw v1.8.0 (posix)", "objects": objects, "polls": polls,
+                "poll_ms_median": statistics.median(idle + new) * 1000,
                 "poll_ms_max": max(idle + new) * 1000,
                 "poll_new_ms_median": statistics.median(new) * 1000,
-                "list_requests_per_poll": requests_per_poll,
+                "state_bytes": inbox_state_bytes,
                 "one_key_list_request_ms": floor * 1000,
-                "state_bytes": state_path.stat().st_size, "first_poll_s": first_s,
-                "sweep_s": sweep_s, "full_listing_ms": full_s * 1000, "listed": listed}
+                "history_in_incoming": {"poll_ms_median": statistics.median(history) * 1000,
+                                        "first_poll_s": first_s,
+                                        "state_bytes": state_path.stat().st_size}}
     finally:
-        paginator = client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-        client.delete_bucket(Bucket=bucket)
+        gateway.stop()
 
 
 # --- report -------------------------------------------------------------------------------
@@ -532,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
                  file_rows=2_000, inc=500, members=[(2, 500), (2, 1_000)], members_samples=1,
                  watch=300, limits=2_000) if args.smoke else dict(
         gen=1_000_000, load=1_000_000, compare=200_000, samples=3, xlsx=100_000, fresh_files=20,
-        fresh_rows=10_000, burst_files=10, burst_rows=5_000, small=100_000, large=10_000_000,
+        fresh_rows=5_000, burst_files=10, burst_rows=5_000, small=100_000, large=10_000_000,
         file_rows=200_000, inc=10_000, members=[(24, 5_000), (12, 100_000)],
         members_samples=3, watch=100_000, limits=10_000_000)
     if args.large:

@@ -5,9 +5,10 @@ Destinations:
   without `--out` and `--upload`, files go to the current directory.
 - `--upload`: each day is streamed to a temporary file, then uploaded to
   `incoming/sales_<date>.csv` in `BUCKET_NAME`. With `--seed` that key is always used
-  (same seed, same bytes, so overwriting is idempotent). Without a seed an existing key is
-  never overwritten: the upload becomes `incoming/sales_<date>_<HHMMSS>.csv` (UTC time of
-  the upload), then `..._<HHMMSS>_2.csv` and so on, so every run announces a new object.
+  (same seed, same bytes, so overwriting is idempotent). Without a seed a key is never
+  reused, even after a load moved its object to processed/ or rejected/: the upload
+  becomes `incoming/sales_<date>_<HHMMSS>.csv` (UTC time of the upload), then
+  `..._<HHMMSS>_2.csv` and so on, so every run announces a new object.
 
 Styles: `project` (default) is this project's own generator (`generator.core`: a fixed
 catalogue, fast, `--rows` default 1000); `upstream` writes files shaped like the original
@@ -105,17 +106,25 @@ def _object_exists(s3: Any, bucket: str, key: str) -> bool:
     return True
 
 
+def _taken(s3: Any, bucket: str, key: str) -> bool:
+    """The key holds an object, or held one that a load moved out of incoming/ (the default
+    `S3_AFTER_LOAD=move`): uploading there again would be a new version of a loaded file."""
+    from salespipe.s3 import archived_candidates
+
+    return any(_object_exists(s3, bucket, k) for k in [key, *archived_candidates(key)])
+
+
 def upload_key(
     s3: Any, bucket: str, day: dt.date, *, seeded: bool, now: dt.datetime | None = None
 ) -> str:
     """The object key for a day's upload (the rule is in this module's docstring)."""
     key = INCOMING_PREFIX + file_name(day)
-    if seeded or not _object_exists(s3, bucket, key):
+    if seeded or not _taken(s3, bucket, key):
         return key
     stamp = f"{(now or dt.datetime.now(dt.UTC)):%H%M%S}"
     base = f"{INCOMING_PREFIX}sales_{day.isoformat()}_{stamp}"
     key, n = f"{base}.csv", 1
-    while _object_exists(s3, bucket, key):
+    while _taken(s3, bucket, key):
         n += 1
         key = f"{base}_{n}.csv"
     return key

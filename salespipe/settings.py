@@ -144,8 +144,9 @@ class Settings(BaseSettings):
     ALERT_DBT_FAILED_BUILDS: int = Field(default=2, ge=1)
     ALERT_MAX_PER_HOUR: int = Field(default=20, ge=1)
 
-    # What happens to an object after its load committed (loader/tidy.py).
-    S3_AFTER_LOAD: Literal["tag", "move", "none"] = "tag"
+    # What happens to an object after its load committed (loader/tidy.py). `move` keeps
+    # incoming/ an inbox of pending files, which is what lets the watcher list all of it.
+    S3_AFTER_LOAD: Literal["tag", "move", "none"] = "move"
 
     # What one file may cost the loader (loader/limits.py has the why of each default).
     LOADER_MAX_UNPACKED_BYTES: int = Field(default=4 << 30, gt=0)
@@ -159,9 +160,6 @@ class Settings(BaseSettings):
     # Where the loader keeps downloads and unpacked files: one subdirectory per process,
     # removed after each file; leftovers of dead processes are swept at start.
     LOADER_SCRATCH_DIR: str | None = None
-
-    # Watcher (announcer/watcher.py): seconds between full sweeps of incoming/.
-    WATCH_SWEEP_SECONDS: float = Field(default=300.0, gt=0)
 
     # --- which services are external -------------------------------------------------
     # An address equal to the one `services up` recorded is still local: that is what

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +121,26 @@ class StateFile:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
         tmp.replace(self.path)
+
+
+@dataclass
+class ScratchServer:
+    """A server a test or benchmark started in the foreground over a throw-away directory
+    `base` (its log is `base/<log_name>`); stopping it removes the directory."""
+
+    proc: subprocess.Popen
+    base: Path
+    log_name: str
+
+    @property
+    def log(self) -> str:
+        return (self.base / self.log_name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        shutil.rmtree(self.base, ignore_errors=True)

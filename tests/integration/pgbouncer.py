@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -15,29 +14,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cli.local.process import free_port
+from cli.local.process import ScratchServer, free_port
 
 DEBIAN_PGBOUNCER = Path("/usr/sbin/pgbouncer")
 
 
 @dataclass
-class Bouncer:
-    port: int
-    base: Path
-    proc: subprocess.Popen
+class Bouncer(ScratchServer):
+    """A running PgBouncer on `port`, its files under `base`, log `pgbouncer.log`."""
 
-    @property
-    def log(self) -> str:
-        return (self.base / "pgbouncer.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        shutil.rmtree(self.base, ignore_errors=True)
+    port: int = 0
 
 
 def start_bouncer(server_port: int, dbname: str, logins: dict[str, str], run_as: str) -> Bouncer:
@@ -62,7 +48,7 @@ def start_bouncer(server_port: int, dbname: str, logins: dict[str, str], run_as:
     as_owner = ["runuser", "-u", run_as, "--"] if os.geteuid() == 0 else []
     proc = subprocess.Popen([*as_owner, str(DEBIAN_PGBOUNCER), str(base / "pgbouncer.ini")],  # noqa: S603
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
-    bouncer = Bouncer(port, base, proc)
+    bouncer = Bouncer(proc, base, "pgbouncer.log", port=port)
     deadline = time.monotonic() + 30
     while True:
         try:

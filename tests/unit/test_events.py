@@ -53,3 +53,41 @@ def test_make_event_round_trips_through_parse_event():
     (ref,) = parse_event(msg)
     assert (ref.bucket, ref.key, ref.size, ref.etag) == ("b", "incoming/sales 2026 #1.csv", 99,
                                                          "e1")
+
+
+def versitygw_event(key: str, name: str = "s3:ObjectCreated:Put") -> bytes:
+    """The shape versitygw v1.8.0 publishes on Kafka (eventVersion 2.2, quoted ETag, the key
+    as stored), as recorded from a running server."""
+    return json.dumps({"Records": [{
+        "eventVersion": "2.2", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventName": name, "userIdentity": {"PrincipalId": "k"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "webhook-global",
+               "bucket": {"name": "sales", "ownerIdentity": {"PrincipalId": "k"},
+                          "arn": f"arn:aws:s3:::/sales/{key}"},
+               "object": {"key": key, "size": 3, "eTag": '"900150983cd24fb0d6963f7d28e17f72"',
+                          "versionId": None, "sequencer": "1"}},
+    }]}, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("stored", ["incoming/relatório março.csv", "incoming/loja 01/vendas.csv",
+                                    "incoming/100%.csv", "incoming/a.csv"])
+def test_versitygw_keys_arrive_as_stored(stored):
+    (ref,) = parse_event(versitygw_event(stored))
+    assert ref.key == stored
+    assert (ref.etag, ref.event_name) == ("900150983cd24fb0d6963f7d28e17f72", "ObjectCreated:Put")
+    assert is_loadable(ref)
+
+
+def test_the_store_s_test_event_yields_nothing_and_is_not_an_error():
+    test_event = b'{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3",' \
+                 b'"Time":"2026-12-06T07:29:10Z"}'
+    assert parse_event(test_event) == []
+
+
+@pytest.mark.parametrize("stored", ["incoming/relatório março.csv", "incoming/a+b (1).csv",
+                                    "incoming/100%.csv", "incoming/ação;=@,$&!.csv"])
+def test_an_aws_encoded_key_decodes_to_what_was_stored(stored):
+    from urllib.parse import quote_plus
+
+    (ref,) = parse_event(aws_event(quote_plus(stored, safe="/")))
+    assert ref.key == stored

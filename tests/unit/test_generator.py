@@ -245,3 +245,11 @@ def test_upload_key_without_seed_gets_a_time_suffix_when_taken() -> None:
     assert upload_key(_FakeS3(taken), "b", DAY, seeded=False, now=now) == (
         "incoming/sales_2026-03-14_090507_2.csv"
     )
+
+
+def test_upload_key_without_seed_is_not_reused_after_a_load_moved_it() -> None:
+    now = dt.datetime(2026, 3, 14, 9, 5, 7, tzinfo=dt.UTC)
+    for moved in ("processed/sales_2026-03-14.csv", "rejected/sales_2026-03-14.csv"):
+        assert upload_key(_FakeS3({moved}), "b", DAY, seeded=False, now=now) == (
+            "incoming/sales_2026-03-14_090507.csv"
+        ), moved

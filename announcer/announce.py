@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -13,10 +12,11 @@ from typing import Any
 
 from salespipe import kafka, s3
 from salespipe.contract import PROCESSED_PREFIX, REJECTED_PREFIX
+from salespipe.logs import get_logger
 from salespipe.s3 import announced_etag, archived_candidates
 from salespipe.settings import INCOMING_PREFIX, TOPIC_FILES, Settings
 
-log = logging.getLogger("announcer.announce")
+log = get_logger("announcer.announce")
 
 
 class AnnounceInterrupted(RuntimeError):
@@ -152,7 +152,7 @@ def replay(settings: Settings, *, key: str | None = None, all_objects: bool = Fa
     for item in items:
         announcer.publish(item.obj)
     announcer.flush()
-    log.info("event=replayed objects=%d topic=%s", len(items), topic)
+    log.info("replayed", objects=len(items), topic=topic)
     return items
 
 

@@ -18,7 +18,6 @@ bucket's whole history; past `LARGE_INBOX` objects the watcher says so in its lo
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import threading
 import time
@@ -26,10 +25,11 @@ from pathlib import Path
 
 from announcer.announce import Announcer, S3Object, list_incoming
 from salespipe import s3
+from salespipe.logs import get_logger
 from salespipe.retry import Backoff
 from salespipe.settings import TOPIC_FILES, Settings, state_dir
 
-log = logging.getLogger("salespipe.watch")
+log = get_logger("salespipe.watch")
 
 STATE_VERSION = 3
 # Listing 10,000 keys is 10 LIST requests per poll; past that a poll costs more than the loader
@@ -51,9 +51,9 @@ class WatchState:
                 if doc.get("version") == STATE_VERSION:
                     self.announced = {str(k): str(v) for k, v in doc["announced"].items()}
                 else:  # an older watcher's cursor: announce the inbox once more
-                    log.info("event=state_upgraded path=%s action=reannounce_inbox", path)
+                    log.info("state_upgraded", path=path, action="reannounce_inbox")
             except (OSError, ValueError, TypeError, KeyError, AttributeError):
-                log.warning("event=state_unreadable path=%s action=reannounce_inbox", path)
+                log.warning("state_unreadable", path=path, action="reannounce_inbox")
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,15 +73,15 @@ def poll_once(settings: Settings, client: object, announcer: Announcer,
     if new:
         announcer.flush()
         for obj in new:
-            log.info("event=announced key=%s etag=%s size=%d", obj.key, obj.etag, obj.size)
+            log.info("announced", key=obj.key, etag=obj.etag, size=obj.size)
     current = {o.key: o.etag for o in listed}
     if new or current.keys() != state.announced.keys():
         state.announced = current  # what left the inbox is forgotten with it
         state.save()
     if len(listed) > LARGE_INBOX and time.time() - state.warned_at > LARGE_INBOX_LOG_EVERY_S:
         state.warned_at = time.time()
-        log.warning("event=large_inbox objects=%d hint=%r", len(listed),
-                    "each poll lists all of incoming/: set S3_AFTER_LOAD=move, or have the "
+        log.warning("large_inbox", objects=len(listed),
+                    hint="each poll lists all of incoming/: set S3_AFTER_LOAD=move, or have the "
                     "store notify Kafka itself")
     return len(new)
 
@@ -99,7 +99,7 @@ def watch(settings: Settings, *, interval: float = 1.0, once: bool = False,
         return
 
     def _stop(signum: int, _frame: object) -> None:
-        log.info("event=signal signum=%d action=stop", signum)
+        log.info("signal", signum=signum, action="stop")
         stop.set()
 
     previous = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGINT)}
@@ -120,7 +120,7 @@ def _watch(settings: Settings, interval: float, once: bool, stop: threading.Even
     client = s3.client(settings)
     announcer = Announcer(settings, topic, stop=stop)
     state = WatchState(state_path or state_dir() / f"watch-{settings.BUCKET_NAME}.json")
-    log.info("event=watch_started bucket=%s interval_s=%s", settings.BUCKET_NAME, interval)
+    log.info("watch_started", bucket=settings.BUCKET_NAME, interval_s=interval)
     backoff = Backoff(first=2 * interval, cap=30.0)
     while not stop.is_set():
         delay = interval
@@ -130,14 +130,14 @@ def _watch(settings: Settings, interval: float, once: bool, stop: threading.Even
             backoff.reset()
         except (BotoCoreError, ClientError) as exc:
             delay = backoff.next_delay()
-            log.warning("event=s3_unavailable error=%s retry_in_s=%.1f", type(exc).__name__,
-                        delay)
+            log.warning("s3_unavailable", error=type(exc).__name__,
+                        retry_in_s=round(delay, 1))
         except KafkaUnavailable as exc:
             delay = backoff.next_delay()
-            log.warning("event=kafka_unavailable error=%r retry_in_s=%.1f", str(exc), delay)
+            log.warning("kafka_unavailable", error=str(exc), retry_in_s=round(delay, 1))
         except AnnounceInterrupted as exc:
-            log.info("event=watch_interrupted detail=%r", str(exc))
+            log.info("watch_interrupted", detail=str(exc))
         if once:
             return
         stop.wait(delay)
-    log.info("event=watch_stopped")
+    log.info("watch_stopped")

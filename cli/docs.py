@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import subprocess
 import time
@@ -12,9 +11,10 @@ import psycopg
 from loader.dbt import dbt_command, dbt_env
 from salespipe import db
 from salespipe.errors import redact
+from salespipe.logs import get_logger
 from salespipe.settings import Settings, project_root
 
-log = logging.getLogger("salespipe.docs")
+log = get_logger("salespipe.docs")
 
 WAIT_POLL_SECONDS = 3.0
 
@@ -50,11 +50,11 @@ def wait_for_marts(settings: Settings, *, poll_seconds: float = WAIT_POLL_SECOND
             detail = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                             settings)
         if now != reason:
-            log.info("event=docs_waiting reason=%s detail=%r", now, detail)
+            log.info("docs_waiting", reason=now, detail=detail)
             reason = now
         time.sleep(poll_seconds)
     if reason:
-        log.info("event=docs_marts_ready")
+        log.info("docs_marts_ready")
 
 
 def serve_docs(settings: Settings, *, port: int, host: str = "127.0.0.1",

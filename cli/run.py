@@ -11,7 +11,6 @@ at once, and what is still running after `STOP_GRACE_S` is killed.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import signal
 import subprocess
 import sys
@@ -23,9 +22,10 @@ from types import FrameType
 from cli.local import manager
 from cli.local.logins import with_local_logins
 from salespipe.components import component_environ
+from salespipe.logs import get_logger
 from salespipe.settings import COMPONENT_ROLES, Settings
 
-log = logging.getLogger("cli.run")
+log = get_logger("cli.run")
 
 HISTORY_DAYS = 7
 # Components stop within a second or two (the loader finishes or rolls back its file and
@@ -64,7 +64,7 @@ def _stop_children(children: list[subprocess.Popen[bytes]], signum: int) -> None
         try:
             child.wait(max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            log.warning("event=component_killed pid=%d grace_s=%.0f", child.pid, STOP_GRACE_S)
+            log.warning("component_killed", pid=child.pid, grace_s=round(STOP_GRACE_S))
             child.kill()
             child.wait()
 
@@ -75,8 +75,8 @@ def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
     shared = [c for c in COMPONENT_ROLES if settings.component_login(c) is None]
     if shared:
         # The documented fallback on a server with one login (README, Least privilege).
-        log.info("event=shared_login components=%s hint=set_POSTGRES_<COMPONENT>_PASSWORD",
-                 ",".join(shared))
+        log.info("shared_login", components=",".join(shared),
+                 hint="set_POSTGRES_<COMPONENT>_PASSWORD")
     stop = threading.Event()
     received = [signal.SIGTERM]
 
@@ -101,7 +101,7 @@ def run_all(settings: Settings, *, every: float, rows: int, port: int) -> int:
             _generate(settings, today - dt.timedelta(days=back), rows, stop)
         while not stop.wait(every):
             if any(c.poll() is not None for c in children):
-                log.error("event=component_exited action=stopping")
+                log.error("component_exited", action="stopping")
                 code = 1
                 break
             _generate(settings, dt.date.today(), rows, stop)

@@ -39,9 +39,10 @@ from dashboard.i18n import (
 from dashboard.queries import ALL
 from salespipe.errors import redact
 from salespipe.logs import configure as configure_logging
+from salespipe.logs import get_logger
 from salespipe.settings import Settings, load_settings
 
-log = logging.getLogger("dashboard.app")
+log = get_logger("dashboard.app")
 
 WINDOW_OPTIONS = (7, 14, 30, 90)
 DEFAULT_WINDOW = 30
@@ -109,7 +110,7 @@ def _note_state(state: str, detail: str = "") -> None:
     if st.session_state.get(_LAST_STATE) != state:
         st.session_state[_LAST_STATE] = state
         level = logging.WARNING if state in {"db_unreachable", "forbidden"} else logging.INFO
-        log.log(level, "event=dashboard_state state=%s detail=%r", state, detail)
+        log.log(level, "dashboard_state", state=state, detail=detail)
 
 
 def live(marts: Marts, filters: Filters, lang: str, settings: Settings) -> None:

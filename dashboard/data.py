@@ -9,7 +9,6 @@ message (never a traceback).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +20,10 @@ import streamlit as st
 from sqlalchemy import Engine, create_engine, event, text
 
 from dashboard import queries
+from salespipe.logs import get_logger
 from salespipe.settings import Settings
 
-log = logging.getLogger("dashboard.data")
+log = get_logger("dashboard.data")
 
 # A little under the default refresh, so each refresh sees new data without every open
 # session querying on its own.

@@ -9,7 +9,6 @@ without it moving), and the caption always says when the numbers were read.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 import pandas as pd
 import streamlit as st
@@ -35,9 +34,10 @@ from dashboard.pipeline_data import (
 )
 from salespipe.errors import redact
 from salespipe.logs import configure as configure_logging
+from salespipe.logs import get_logger
 from salespipe.settings import Settings, load_settings
 
-log = logging.getLogger("dashboard.pipeline")
+log = get_logger("dashboard.pipeline")
 
 AUTO_REFRESH_KEY = "pipeline_auto_refresh"
 
@@ -79,7 +79,7 @@ def headline(reads: PipelineReads, lang: str) -> None:
     except LagUnavailable as exc:
         lag.metric(t("loader_lag", lang), "—", t("lag_unavailable", lang), delta_color="off",
                    delta_arrow="off", help=lag_help, border=True)
-        log.warning("event=loader_lag_unavailable detail=%r", str(exc))
+        log.warning("loader_lag_unavailable", detail=str(exc))
     if runs.empty:
         build.metric(t("last_build", lang), "—", t("no_build_yet", lang), delta_color="off",
                      delta_arrow="off", border=True)

@@ -9,7 +9,6 @@ group and cannot disturb the loaders' assignment.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,9 +17,10 @@ from sqlalchemy import Engine
 
 from dashboard import pipeline_queries as queries
 from dashboard.data import CACHE_TTL_SECONDS, Marts, _frame, _to_float
+from salespipe.logs import get_logger
 from salespipe.settings import CONSUMER_GROUP, TOPIC_FILES, Settings
 
-log = logging.getLogger("dashboard.pipeline_data")
+log = get_logger("dashboard.pipeline_data")
 
 # The contract's names; tests point them at a topic and group of their own.
 FILES_TOPIC = TOPIC_FILES

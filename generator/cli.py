@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from generator import core, upstream
+from salespipe.logs import get_logger
 from salespipe.settings import INCOMING_PREFIX, Settings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 DEFAULT_ROWS = 1000  # per day, project style
@@ -146,7 +146,7 @@ def _upload(
             tmp.seek(0)
             key = upload_key(s3, bucket, day, seeded=seeded)
             s3.upload_fileobj(tmp, bucket, key, ExtraArgs={"ContentType": "text/csv"})
-        log.info("event=file_uploaded bucket=%s key=%s rows=%d bytes=%d", bucket, key, n, size)
+        log.info("file_uploaded", bucket=bucket, key=key, rows=n, bytes=size)
         print(f"s3://{bucket}/{key} rows={n} bytes={size}")
 
 
@@ -170,15 +170,9 @@ def run_generate(args: argparse.Namespace, settings: Settings) -> int:
             raise GenerateError("--rows and --days must be at least 1")
         days = days_ending(args.date or dt.date.today(), args.days)
         seed = args.seed if args.seed is not None else core.new_seed()
-        log.info(
-            "event=generate_started style=%s days=%d rows=%s seed=%d first=%s last=%s",
-            style,
-            len(days),
-            "default" if args.rows is None else args.rows,
-            seed,
-            days[0],
-            days[-1],
-        )
+        log.info("generate_started", style=style, days=len(days),
+                 rows="default" if args.rows is None else args.rows, seed=seed,
+                 first=days[0], last=days[-1])
         if args.upload:
             _upload(settings, style, days, args.rows, seed, seeded=args.seed is not None)
         else:

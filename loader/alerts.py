@@ -18,7 +18,6 @@ alerts once more).
 from __future__ import annotations
 
 import json
-import logging
 import queue
 import threading
 import time
@@ -30,9 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from salespipe.errors import redact
+from salespipe.logs import get_logger
 from salespipe.settings import Settings
 
-log = logging.getLogger("loader.alerts")
+log = get_logger("loader.alerts")
 
 RATE_WINDOW_S = 3600.0
 MAX_OPEN_INCIDENTS = 1000  # distinct rejected files kept in memory at most
@@ -125,7 +125,7 @@ class WebhookSender:
         try:
             self._queue.put_nowait(text)
         except queue.Full:
-            log.warning("event=alert_dropped reason=queue_full")
+            log.warning("alert_dropped", reason="queue_full")
 
     def _run(self) -> None:
         while (text := self._queue.get()) is not None:
@@ -135,13 +135,13 @@ class WebhookSender:
             try:
                 with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310 - operator-configured URL
                     response.read()
-                log.info("event=alert_sent status=%s", response.status)
+                log.info("alert_sent", status=response.status)
             except urllib.error.HTTPError as exc:
-                log.warning("event=alert_send_failed http_status=%s", exc.code)
+                log.warning("alert_send_failed", http_status=exc.code)
             except (urllib.error.URLError, OSError) as exc:
                 # Never the URL itself: a Slack webhook URL is a credential.
                 reason = getattr(exc, "reason", exc)
-                log.warning("event=alert_send_failed error=%s", type(reason).__name__)
+                log.warning("alert_send_failed", error=type(reason).__name__)
 
     def close(self, timeout: float = 2.0) -> None:
         """Give queued messages a moment to go out; the thread is a daemon either way."""
@@ -228,15 +228,14 @@ class Alerts:
         first = not self.book.is_open(key)
         message = self.book.open(key, text)
         if first:
-            log.warning("event=incident_opened incident=%s notified=%s", key,
-                        message is not None)
+            log.warning("incident_opened", incident=key, notified=message is not None)
         self._deliver(message)
 
     def _clear(self, key: str, text: str) -> None:
         was_open = self.book.is_open(key)
         message = self.book.clear(key, text)
         if was_open:
-            log.info("event=incident_cleared incident=%s notified=%s", key, message is not None)
+            log.info("incident_cleared", incident=key, notified=message is not None)
         self._deliver(message)
 
     def _deliver(self, message: str | None) -> None:
@@ -267,7 +266,7 @@ class Alerts:
         except psycopg.errors.UndefinedTable:
             return None  # dbt has not built the marts yet
         except psycopg.Error as exc:
-            log.warning("event=freshness_check_failed error=%s", type(exc).__name__)
+            log.warning("freshness_check_failed", error=type(exc).__name__)
             return None
         return None if row is None or row[0] is None else float(row[0])
 

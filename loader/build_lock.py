@@ -12,16 +12,16 @@ that holds it, so a plain `dbt build --target prod` stops at once. Dev targets n
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from salespipe import db
+from salespipe.logs import get_logger
 from salespipe.settings import Settings
 
-log = logging.getLogger("loader.build_lock")
+log = get_logger("loader.build_lock")
 
 # pg_advisory_lock(int, int): (project, purpose). dbt_sales's hook checks the same pair in
 # pg_locks (classid, objid, objsubid = 2 for the two-key form).

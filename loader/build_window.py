@@ -19,7 +19,6 @@ marked by the one process allowed to build.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,9 +28,10 @@ from typing import Any
 import yaml
 
 from loader.build_lock import LOCK_ENV, prod_build_lock
+from salespipe.logs import get_logger
 from salespipe.settings import Settings
 
-log = logging.getLogger("loader.build_window")
+log = get_logger("loader.build_window")
 
 # A window is worth it while it is small: each changed sale costs index probes, and ten
 # million random probes took 9 minutes where one scan of raw.sales takes seconds. Past these
@@ -153,9 +153,9 @@ def run_prod_build(settings: Settings, cmd: Sequence[str],
     with prod_build_lock(settings, on_wait=on_wait) as lock:
         started = time.perf_counter()
         window = pending_window(lock.conn)
-        log.info("event=build_window files=%d days=%s seconds=%.3f", len(window.new_files),
-                 "all" if window.changed_days is None else len(window.changed_days),
-                 time.perf_counter() - started)
+        log.info("build_window", files=len(window.new_files),
+                 days="all" if window.changed_days is None else len(window.changed_days),
+                 seconds=round(time.perf_counter() - started, 3))
         by_hand = bool({"new_files", "changed_days"} & _given_vars(cmd).keys())
         success, output = invoke(list(cmd), build_env(window, lock.pid))
         if success and not by_hand and builds_everything(cmd):

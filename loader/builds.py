@@ -8,7 +8,6 @@ coalesced into the next one, so a burst of files costs one extra build, not one 
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
@@ -19,10 +18,11 @@ from typing import Any
 import psycopg
 
 from loader.dbt import DbtOutcome, DbtWorker, run_build
+from salespipe.logs import get_logger
 from salespipe.retry import Backoff
 from salespipe.settings import Settings
 
-log = logging.getLogger("loader.builds")
+log = get_logger("loader.builds")
 
 RETRY_MAX_S = 60.0
 
@@ -111,7 +111,7 @@ class BuildScheduler:
             running = self._running
             self._cond.notify()
         if running:
-            log.info("event=dbt_build_abandoned reason=shutdown")
+            log.info("dbt_build_abandoned", reason="shutdown")
         deadline = time.monotonic() + timeout
         while self._thread.is_alive() and time.monotonic() < deadline:
             # Again until the thread ends: a worker killed before it accepted the build is

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import signal
 import threading
 import time
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from structlog.contextvars import bound_contextvars
 
 from loader import scratch
 from loader.alerts import Alerts
@@ -41,10 +41,11 @@ from loader.limits import Limits
 from loader.load import FileOutcome, load_object, warm_up
 from loader.tidy import Tidy
 from salespipe import db, kafka, s3
+from salespipe.logs import get_logger
 from salespipe.retry import Backoff
 from salespipe.settings import CONSUMER_GROUP, TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
 
-log = logging.getLogger("loader.consumer")
+log = get_logger("loader.consumer")
 
 POLL_TIMEOUT_S = 0.5
 DB_RETRY_MAX_S = 30.0
@@ -94,13 +95,13 @@ class Ownership:
     def assigned(self, partitions: list[Any]) -> None:
         self.epoch += 1
         self._since.update({(tp.topic, tp.partition): self.epoch for tp in partitions})
-        log.info("event=partitions_assigned partitions=%s", _names(partitions))
+        log.info("partitions_assigned", partitions=_names(partitions))
 
     def revoked(self, partitions: list[Any]) -> None:
         self.epoch += 1
         for tp in partitions:
             self._since.pop((tp.topic, tp.partition), None)
-        log.info("event=partitions_revoked partitions=%s", _names(partitions))
+        log.info("partitions_revoked", partitions=_names(partitions))
 
     def owns(self, msg: Any, fetched_at: int) -> bool:
         """`fetched_at`: the epoch when the message was fetched."""
@@ -161,8 +162,8 @@ class Loader:
                 return self.conn
             except psycopg.OperationalError as exc:
                 delay = backoff.next_delay()
-                log.warning("event=db_unavailable error=%r retry_in_s=%.1f",
-                            str(exc).splitlines()[0][:200], delay)
+                log.warning("db_unavailable", error=str(exc).splitlines()[0][:200],
+                            retry_in_s=round(delay, 1))
                 if backoff.wait(self.stop, delay):
                     raise Stopped("database") from exc
 
@@ -216,14 +217,19 @@ class Loader:
             batch.dlq += 1
             return
         for ref in refs:
-            if not is_loadable(ref):
-                log.debug("event=ignored key=%s event_name=%s", ref.key, ref.event_name)
-                batch.ignored += 1
-                continue
-            outcome = self._load_with_retry(ref)
-            batch.files.append(outcome)
-            self.tidy.after_load(self._db(), outcome)  # committed: safe to tag or move
-            self.alerts.file_outcome(outcome)
+            # Every line about this file, a library's too, carries its key.
+            with bound_contextvars(key=ref.key):
+                self._handle_object(ref, batch)
+
+    def _handle_object(self, ref: Any, batch: Batch) -> None:
+        if not is_loadable(ref):
+            log.debug("ignored", event_name=ref.event_name)
+            batch.ignored += 1
+            return
+        outcome = self._load_with_retry(ref)
+        batch.files.append(outcome)
+        self.tidy.after_load(self._db(), outcome)  # committed: safe to tag or move
+        self.alerts.file_outcome(outcome)
 
     def _load_with_retry(self, ref: Any) -> FileOutcome:
         backoff = Backoff(cap=DB_RETRY_MAX_S)
@@ -233,8 +239,8 @@ class Loader:
             except psycopg.OperationalError as exc:
                 # Server restart or network drop: the transaction rolled back; try the file again.
                 delay = backoff.next_delay()
-                log.warning("event=db_error key=%s error=%r retry_in_s=%.1f", ref.key,
-                            str(exc).splitlines()[0][:200], delay)
+                log.warning("db_error", error=str(exc).splitlines()[0][:200],
+                            retry_in_s=round(delay, 1))
                 if self.conn is not None:
                     self.conn.close()
                 if backoff.wait(self.stop, delay):
@@ -250,8 +256,8 @@ class Loader:
         self.producer.produce(self.topics.dlq, key=msg.key(), value=msg.value(), headers=headers)
         if self.producer.flush(30):
             raise kafka.KafkaUnavailable("could not write to the dead-letter topic")
-        log.warning("event=dead_lettered partition=%s offset=%s error=%r", msg.partition(),
-                    msg.offset(), error)
+        log.warning("dead_lettered", partition=msg.partition(), offset=msg.offset(),
+                    error=error)
 
     # --- the batch -------------------------------------------------------------------------
     def finish_batch(self, batch: Batch) -> None:
@@ -285,10 +291,10 @@ class Loader:
         }
         self.producer.produce(self.topics.loads, value=json.dumps(summary).encode())
         self.producer.flush(10)
-        log.info("event=batch_done files=%d loaded=%d rejected=%d skipped=%d dlq=%d dbt=%s",
-                 len(batch.files), summary["files_loaded"], summary["files_rejected"],
-                 summary["files_skipped"], batch.dlq,
-                 "skipped" if outcome is None else ("ok" if outcome.success else "failed"))
+        log.info("batch_done", files=len(batch.files), loaded=summary["files_loaded"],
+                 rejected=summary["files_rejected"], skipped=summary["files_skipped"],
+                 dlq=batch.dlq,
+                 dbt="skipped" if outcome is None else ("ok" if outcome.success else "failed"))
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self, exit_when_idle: float | None = None) -> None:
@@ -297,7 +303,7 @@ class Loader:
         try:
             # Ready before joining: the first file is what a burst or a rebalance waits on.
             self._db()
-            log.info("event=warmed_up seconds=%.3f", warm_up(self.workdir))
+            log.info("warmed_up", seconds=round(warm_up(self.workdir), 3))
             # A lost partition (session timed out) is no more ours than a revoked one.
             self.consumer.subscribe(
                 [self.topics.files],
@@ -305,7 +311,7 @@ class Loader:
                 on_revoke=lambda _c, parts: self.ownership.revoked(parts),
                 on_lost=lambda _c, parts: self.ownership.revoked(parts))
             idle_since = time.monotonic()
-            log.info("event=loader_started group=%s topic=%s", self.group_id, self.topics.files)
+            log.info("loader_started", group=self.group_id, topic=self.topics.files)
             while not self.stop.is_set():
                 if self.builds.error is not None:
                     raise self.builds.error
@@ -319,11 +325,10 @@ class Loader:
                     if msg.error():
                         # e.g. TOPIC_AUTHORIZATION_FAILED arrives as a message, not a callback
                         kafka.raise_if_fatal(msg.error())
-                        log.warning("event=kafka_error error=%s", msg.error())
+                        log.warning("kafka_error", error=msg.error())
                         continue
                     if not self.ownership.owns(msg, fetched_at):
-                        log.info("event=handed_back partition=%s offset=%s", msg.partition(),
-                                 msg.offset())
+                        log.info("handed_back", partition=msg.partition(), offset=msg.offset())
                         continue
                     self.handle(msg, batch)
                     try:
@@ -331,7 +336,7 @@ class Loader:
                     except KafkaException as exc:
                         # Lost the partition in a rebalance: the next owner redelivers; loads
                         # are idempotent, so this costs a skip, not a double count.
-                        log.warning("event=commit_failed error=%s", exc)
+                        log.warning("commit_failed", error=exc)
                     self._poll_between_files()
                 if any(not m.error() for m in msgs):
                     self.finish_batch(batch)
@@ -340,12 +345,12 @@ class Loader:
                       and time.monotonic() - max(idle_since, self.builds.last_success)
                       >= exit_when_idle):
                     # idle: no message and no build due since the last work
-                    log.info("event=idle_exit idle_s=%.1f", exit_when_idle)
+                    log.info("idle_exit", idle_s=round(exit_when_idle, 1))
                     break
             if self.builds.error is not None:
                 raise self.builds.error
         except Stopped:
-            log.info("event=stopping reason=shutdown_during_work")
+            log.info("stopping", reason="shutdown_during_work")
         finally:
             self.close()
 
@@ -393,7 +398,7 @@ class Loader:
         if self.conn is not None:
             self.conn.close()
         scratch.close(self.workdir)
-        log.info("event=loader_stopped")
+        log.info("loader_stopped")
 
 
 def run_loader(settings: Settings, *, exit_when_idle: float | None = None, run_dbt: bool = True,
@@ -405,7 +410,7 @@ def run_loader(settings: Settings, *, exit_when_idle: float | None = None, run_d
                     topics=topics)
 
     def _stop(signum: int, _frame: Any) -> None:
-        log.info("event=signal signum=%d action=finish_current_file", signum)
+        log.info("signal", signum=signum, action="finish_current_file")
         loader.stop.set()
 
     signal.signal(signal.SIGTERM, _stop)

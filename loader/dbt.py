@@ -24,9 +24,10 @@ from typing import Any
 
 from loader.build_window import run_prod_build
 from salespipe.components import component_environ
+from salespipe.logs import get_logger
 from salespipe.settings import Settings, project_root, state_dir
 
-log = logging.getLogger("loader.dbt")
+log = get_logger("loader.dbt")
 
 DBT_TIMEOUT_S = 1800
 
@@ -104,8 +105,8 @@ class DbtWorker:
             except BrokenPipeError:
                 accepted = b""
             if accepted == b"" and attempt == 1:
-                log.warning("event=dbt_worker_lost code=%s action=replace_and_retry",
-                            self._reap())
+                log.warning("dbt_worker_lost", code=self._reap(),
+                            action="replace_and_retry")
                 continue
             line = self._read_line(deadline) if accepted else accepted
             break
@@ -178,7 +179,7 @@ def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome
     started = time.perf_counter()
 
     def waiting(holder: str) -> None:
-        log.info("event=dbt_build_waiting holder=%r", holder)
+        log.info("dbt_build_waiting", holder=holder)
 
     def invoke(cmd: list[str], env: dict[str, str]) -> tuple[bool, str]:
         if worker is not None:
@@ -188,8 +189,8 @@ def run_build(settings: Settings, worker: DbtWorker | None = None) -> DbtOutcome
     success, output = run_prod_build(settings, build_command(settings), invoke, on_wait=waiting)
     outcome = DbtOutcome(success, time.perf_counter() - started, _summary(output))
     level = logging.INFO if success else logging.ERROR
-    log.log(level, "event=dbt_build success=%s seconds=%.1f summary=%r", outcome.success,
-            outcome.seconds, outcome.summary)
+    log.log(level, "dbt_build", success=outcome.success, seconds=round(outcome.seconds, 1),
+            summary=outcome.summary)
     return outcome
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -11,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from loader.parse import FileRejected
+from salespipe.logs import get_logger
 from salespipe.retry import Backoff
 
-log = logging.getLogger("loader.download")
+log = get_logger("loader.download")
 
 MAX_BACKOFF_S = 30.0
 
@@ -55,7 +55,7 @@ def download(client: Any, bucket: str, key: str, workdir: Path, stop: threading.
         except BotoCoreError as exc:
             error = type(exc).__name__
         delay = backoff.next_delay()
-        log.warning("event=s3_retry key=%s error=%s retry_in_s=%.1f", key, error, delay)
+        log.warning("s3_retry", key=key, error=error, retry_in_s=round(delay, 1))
         if backoff.wait(stop, delay):
             raise Stopped(key)
 

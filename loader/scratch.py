@@ -9,13 +9,14 @@ temporary directory.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-log = logging.getLogger("loader.scratch")
+from salespipe.logs import get_logger
+
+log = get_logger("loader.scratch")
 
 
 def _alive(pid: int) -> bool:
@@ -37,7 +38,7 @@ def open_scratch(root: str | None) -> Path:
                 int(leftover.name) == os.getpid() or not _alive(int(leftover.name))):
             freed = sum(f.stat().st_size for f in leftover.rglob("*") if f.is_file())
             shutil.rmtree(leftover, ignore_errors=True)
-            log.info("event=scratch_swept dir=%s bytes=%d", leftover, freed)
+            log.info("scratch_swept", dir=leftover, bytes=freed)
     own = base / str(os.getpid())
     own.mkdir()
     return own

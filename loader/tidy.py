@@ -15,7 +15,6 @@ and a failure here is logged, never raised (the data is safe; the object just st
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -27,9 +26,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from loader.download import Downloaded, download
 from loader.events import ObjectRef
 from loader.parse import FileRejected
+from salespipe.logs import get_logger
 from salespipe.s3 import ETAG_METADATA, announced_etag, archived_key  # noqa: F401
 
-log = logging.getLogger("loader.tidy")
+log = get_logger("loader.tidy")
 
 def moved_location(conn: psycopg.Connection, ref: ObjectRef) -> str | None:
     """Where an earlier load moved this version of the object, if it did."""
@@ -56,7 +56,7 @@ def fetch(conn: psycopg.Connection, client: Any, ref: ObjectRef, workdir: Path,
         if moved is None or moved == ref.key:
             raise
     obj = download(client, ref.bucket, moved, workdir, stop)
-    log.info("event=read_moved_object key=%s from=%s", ref.key, moved)
+    log.info("read_moved_object", key=ref.key, **{"from": moved})
     # A copy of a multipart upload gets a new ETag; the version is still the announced one.
     return (replace(obj, etag=ref.etag) if ref.etag else obj), moved
 
@@ -80,8 +80,7 @@ class Tidy:
                 self._move(conn, source, outcome)
         except (BotoCoreError, ClientError, psycopg.Error) as exc:
             # The data is committed; the object merely stays where it is.
-            log.warning("event=tidy_failed key=%s mode=%s error=%s", outcome.key, self.mode,
-                        _code(exc))
+            log.warning("tidy_failed", key=outcome.key, mode=self.mode, error=_code(exc))
 
     def _current_etag(self, key: str) -> tuple[str | None, dict[str, Any]]:
         try:
@@ -100,7 +99,7 @@ class Tidy:
         if outcome.file_id is not None:
             tags.append({"Key": "salespipe-file-id", "Value": str(outcome.file_id)})
         self.client.put_object_tagging(Bucket=self.bucket, Key=key, Tagging={"TagSet": tags})
-        log.info("event=object_tagged key=%s status=%s", key, outcome.status)
+        log.info("object_tagged", key=key, status=outcome.status)
 
     def _move(self, conn: psycopg.Connection, source: str, outcome: Any) -> None:
         target = archived_key(outcome.key, outcome.status)
@@ -122,8 +121,7 @@ class Tidy:
                 self.client.delete_object(Bucket=self.bucket, Key=source)
         conn.execute("update raw.files set moved_to = %s where key = %s and etag = %s",
                      (target, outcome.key, outcome.etag))
-        log.info("event=object_moved key=%s to=%s status=%s", outcome.key, target,
-                 outcome.status)
+        log.info("object_moved", key=outcome.key, to=target, status=outcome.status)
 
 
 

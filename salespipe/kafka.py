@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from salespipe.errors import UserError
+from salespipe.logs import get_logger
 from salespipe.settings import TOPIC_DLQ, TOPIC_FILES, TOPIC_LOADS, Settings
 
 
@@ -35,8 +36,11 @@ class _RepeatFilter(logging.Filter):
         return True
 
 
+# librdkafka logs through the standard logger; our own events through structlog over it, so
+# the repeat filter sees both.
 _client_log = logging.getLogger("kafka.client")
 _client_log.addFilter(_RepeatFilter())
+log = get_logger("kafka.client")
 
 
 class KafkaUnavailable(UserError):
@@ -82,7 +86,7 @@ def on_client_error(error: Any) -> None:
     """librdkafka's `error_cb`: raised from the poll/consume/flush call that served it, so a
     fatal error ends the component's loop instead of being logged and retried forever."""
     raise_if_fatal(error)
-    _client_log.warning("event=kafka_error error=%s", error)
+    log.warning("kafka_error", error=error)
 
 
 def client_config(settings: Settings, **extra: Any) -> dict[str, Any]:

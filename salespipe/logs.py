@@ -1,12 +1,15 @@
 """Log lines a machine can parse: logfmt (default) or one JSON object per line.
 
-Call sites keep the project's `log.info("event=file_loaded key=%s valid=%d", key, n)` shape;
-the formatter here renders each argument that stands in a `key=` value as one logfmt value
-(quoted when it holds a space, a quote, `=`, a backslash or a control character), so an object
-key like `incoming/red flower.csv` or an error text full of quotes cannot split a line into
-bogus fields. A message without the `key=value` shape (librdkafka, botocore, dbt, Streamlit)
-becomes one `msg="..."` field, words ahead of the fields (`uploaded bucket=…`) become `msg` too;
-a traceback becomes one `exc="..."` field, never extra lines.
+The project logs events through structlog, `log.info("file_loaded", key=key, valid=n)`, and
+every record, ours or a library's (dbt, Streamlit, botocore, librdkafka through `logging`),
+is rendered by one `structlog.stdlib.ProcessorFormatter` on the root handler:
+
+    ts=… level=… logger=… event=file_loaded key="incoming/red flower.csv" valid=12 [exc=…]
+
+A library's message becomes one `msg="…"` field and a traceback one `exc="…"` field, never
+extra lines. Values are quoted and escaped here rather than by structlog's `LogfmtRenderer`:
+that one leaves carriage returns, ANSI escapes and Unicode line separators raw and backslashes
+ambiguous, so an object key could move a terminal's cursor, split a line or forge a field.
 """
 
 from __future__ import annotations
@@ -15,51 +18,27 @@ import datetime as dt
 import json
 import logging
 import math
-import numbers
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import IO, Any, Literal, TextIO
+
+import structlog
+from structlog.processors import JSONRenderer, format_exc_info
+from structlog.stdlib import BoundLogger, ProcessorFormatter
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 LogFormat = Literal["logfmt", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("logfmt", "json")
 
-# Fields every line starts with; a message key with one of these names gets a `_` suffix so
-# the line never holds two meanings under one name.
-RESERVED = frozenset({"ts", "level", "logger", "exc", "stack"})
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/:]*")
-# A printf-style conversion, as `%`-formatting reads it.
-_SPEC = re.compile(
-    r"%(?:\((?P<name>[^)]*)\))?(?P<flags>[#0\- +]*)(?P<width>\*|\d+)?"
-    r"(?:\.(?P<precision>\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])"
-)
+# Fields every line starts (or ends) with; an event field with one of these names gets a `_`
+# suffix so the line never holds two meanings under one name.
+RESERVED = frozenset({"ts", "level", "logger", "exc"})
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_UNESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 _NOISY = ("botocore", "boto3", "urllib3", "s3transfer")
 
 
-class LogfmtError(ValueError):
-    """A line that is not valid logfmt (what the parser raises)."""
-
-
 # --- logfmt values ---------------------------------------------------------------------------
-
-def _needs_quotes(value: str) -> bool:
-    return (not value or not value.isprintable()
-            or any(ch in value for ch in ' "=\\'))
-
-
-def quote(value: str) -> str:
-    """One logfmt value: bare when it is safe, else double-quoted with backslash escapes.
-
-    Non-printable characters (controls, line separators, unassigned code points) become
-    `\\uXXXX` / `\\UXXXXXXXX` so a line stays one line whatever the value holds.
-    """
-    if not _needs_quotes(value):
-        return value
-    return '"' + escape_unprintable(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
-
 
 def escape_unprintable(text: str) -> str:
     """`text` with every character a terminal or log viewer could act on written visibly.
@@ -85,243 +64,135 @@ def escape_unprintable(text: str) -> str:
     return "".join(out)
 
 
-def render(fields: Mapping[str, str]) -> str:
-    """`key=value` pairs joined by one space, values quoted as needed."""
-    for key in fields:
-        if not _KEY.fullmatch(key):
-            raise ValueError(f"not a logfmt key: {key!r}")
-    return " ".join(f"{key}={quote(value)}" for key, value in fields.items())
+def quote(value: str) -> str:
+    """One logfmt value: bare when it is safe, else double-quoted with backslash escapes.
 
-
-def parse_pairs(line: str) -> list[tuple[str, str]]:
-    """Every `key=value` pair of a line, in order; raises `LogfmtError` on anything else.
-
-    Strict on purpose (it is what the tests judge the formatter with): a word without `=`, an
-    unterminated quote, an unknown escape or a quote inside a bare value are errors.
+    A bare value never holds a backslash, so every escape is unambiguous and a value parses
+    back to exactly the text it was.
     """
-    pairs: list[tuple[str, str]] = []
-    i, n = 0, len(line)
-    while True:
-        while i < n and line[i] == " ":
-            i += 1
-        if i >= n:
-            return pairs
-        match = _KEY.match(line, i)
-        if match is None or match.end() >= n or line[match.end()] != "=":
-            raise LogfmtError(f"expected key= at column {i}: {line[i:i + 20]!r}")
-        key, i = match.group(), match.end() + 1
-        if i < n and line[i] == '"':
-            value, i = _parse_quoted(line, i + 1)
-        else:
-            start = i
-            while i < n and line[i] != " ":
-                if line[i] in '"\\=' or not line[i].isprintable():
-                    raise LogfmtError(f"bad character in bare value at column {i}")
-                i += 1
-            value = line[start:i]
-        if i < n and line[i] != " ":
-            raise LogfmtError(f"expected a space after the value of {key} at column {i}")
-        pairs.append((key, value))
+    if value and value.isprintable() and not any(ch in value for ch in ' "=\\'):
+        return value
+    return '"' + escape_unprintable(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
-def _parse_quoted(line: str, i: int) -> tuple[str, int]:
-    out: list[str] = []
-    n = len(line)
-    while i < n:
-        ch = line[i]
-        if ch == '"':
-            return "".join(out), i + 1
-        if ch == "\\":
-            if i + 1 >= n:
-                break
-            esc = line[i + 1]
-            if esc in _UNESCAPES:
-                out.append(_UNESCAPES[esc])
-                i += 2
-                continue
-            width = {"u": 4, "U": 8}.get(esc)
-            digits = line[i + 2:i + 2 + width] if width else ""
-            if not width or len(digits) != width or not re.fullmatch(r"[0-9a-fA-F]+", digits):
-                raise LogfmtError(f"bad escape at column {i}")
-            out.append(chr(int(digits, 16)))
-            i += 2 + width
-            continue
-        if not (ch == " " or ch.isprintable()):
-            raise LogfmtError(f"raw control character at column {i}")
-        out.append(ch)
-        i += 1
-    raise LogfmtError("unterminated quoted value")
+def render(fields: Mapping[str, object]) -> str:
+    """`key=value` pairs joined by one space, each value as `str()` gives it, quoted as needed."""
+    return " ".join(f"{key}={quote(str(value))}" for key, value in fields.items())
 
 
-def parse(line: str) -> dict[str, str]:
-    """A logfmt line as a dict (a repeated key keeps its last value)."""
-    return dict(parse_pairs(line))
+# --- the call side ---------------------------------------------------------------------------
 
+class Fields(dict[str, Any]):
+    """An event's fields as the standard `logging` record carries them (`record.msg`).
 
-# --- rendering a record's message --------------------------------------------------------------
-
-@dataclass
-class _Token:
-    key: str = ""
-    value: str = ""
-    has_eq: bool = False
-    number: int | float | None = None  # the argument, when it alone is the whole value
-
-
-def _render_piece(match: re.Match[str], arg: Any, in_value: bool) -> str:
-    spec = match.group()
-    if match.group("name") is not None:  # `%(name)s` with a dict argument: format alone
-        spec = "%" + spec[spec.index(")") + 1:]
-    if in_value and match.group("conv") == "r" and isinstance(arg, str):
-        # Quoting makes the value unambiguous, which is what `%r` was for; no `'…'` on top.
-        spec = spec[:-1] + "s"
-    return spec % (arg,)
-
-
-def message_fields(record: logging.LogRecord) -> tuple[list[tuple[str, str]], dict[str, int | float]]:
-    """The record's message as logfmt pairs, plus the keys whose value was a number argument.
-
-    Raises `LogfmtError` when the message has no clean `key=value` shape (the caller then
-    falls back to `msg=`), `TypeError`/`ValueError`/`KeyError`/`IndexError` when the arguments
-    do not fit the format.
+    Handlers other than ours (pytest's `caplog`, a library's own console handler) print a
+    record with `str(record.msg)`; this way they read `event=file_loaded key=…` too.
     """
-    fmt = str(record.msg)
-    args = record.args
-    mapping = args if isinstance(args, Mapping) else None
-    positional = list(args) if isinstance(args, tuple) else []
-    if args and mapping is None and not isinstance(args, tuple):
-        positional = [args]
 
-    tokens: list[_Token] = []
-    current = _Token()
-
-    def close() -> None:
-        nonlocal current
-        if current.key or current.has_eq or current.value:
-            tokens.append(current)
-        current = _Token()
-
-    def feed(text: str) -> None:
-        """Text read as logfmt source: spaces split words, the first `=` ends the key."""
-        for ch in text:
-            if ch.isspace():
-                close()
-            elif current.has_eq:
-                current.value += ch
-                current.number = None
-            elif ch == "=":
-                current.has_eq = True
-            else:
-                current.key += ch
-
-    used = 0
-    pos = 0
-    if not args:
-        feed(fmt)  # logging leaves a message without arguments as it is, `%` and all
-    else:
-        for match in _SPEC.finditer(fmt):
-            feed(fmt[pos:match.start()])
-            pos = match.end()
-            if match.group("conv") == "%":
-                feed("%")
-                continue
-            if "*" in match.group():  # widths taken from the arguments: render it as text
-                raise LogfmtError("'*' width")
-            if match.group("name") is not None:
-                if mapping is None:
-                    raise TypeError("format requires a mapping")
-                arg = mapping[match.group("name")]
-            else:
-                arg = positional[used]
-                used += 1
-            if current.has_eq:
-                # An argument inside a value is value text: its spaces and `=` do not split.
-                starts_value = current.value == ""
-                current.value += _render_piece(match, arg, in_value=True)
-                is_number = isinstance(arg, numbers.Real) and not isinstance(arg, bool)
-                current.number = arg if starts_value and is_number else None
-            else:
-                # Outside a value the argument is pre-formed text (`"a_ms=1 b_ms=2"`).
-                feed(_render_piece(match, arg, in_value=False))
-        if mapping is None and used != len(positional):
-            raise TypeError("not all arguments converted during string formatting")
-        feed(fmt[pos:])
-    close()
-
-    # Leading words before the fields (`uploaded bucket=… key=…`) become the `msg` field.
-    words = 0
-    while words < len(tokens) and not tokens[words].has_eq:
-        words += 1
-    if words == len(tokens):
-        raise LogfmtError("no key=value field")
-    pairs: list[tuple[str, str]] = []
-    if words:
-        pairs.append(("msg", " ".join(token.key for token in tokens[:words])))
-    numbers_by_key: dict[str, int | float] = {}
-    for token in tokens[words:]:
-        if not token.has_eq or not _KEY.fullmatch(token.key):
-            raise LogfmtError(f"not a key=value word: {token.key!r}")
-        key = token.key + "_" if token.key in RESERVED else token.key
-        pairs.append((key, token.value))
-        if token.number is not None:
-            numbers_by_key[key] = token.number
-        else:
-            numbers_by_key.pop(key, None)
-    return pairs, numbers_by_key
+    def __str__(self) -> str:
+        return render(self)
 
 
-def _typed(text: str, arg: int | float) -> str | int | float:
-    """The rendered number back as a JSON number, as it was printed (`%.1f` stays 2.5)."""
-    try:
-        if isinstance(arg, numbers.Integral):
-            return int(text)
-        value = float(text)
-    except ValueError:
-        return text
-    return value if math.isfinite(value) else text
+def _event_first(_: WrappedLogger, __: str, event_dict: EventDict) -> Fields:
+    """`event` leads, then what is bound for the work at hand (the file's key), then the call's
+    own fields: the order people scan a line in, whichever of the two named a field."""
+    event = event_dict.pop("event")
+    return Fields({"event": event, **structlog.contextvars.get_contextvars(), **event_dict})
+
+
+_CALL_CHAIN: list[Processor] = [
+    structlog.stdlib.filter_by_level,
+    format_exc_info,  # now, while the exception is current; the line shows it as `exc`
+    _event_first,
+    ProcessorFormatter.wrap_for_formatter,
+]
+
+
+def get_logger(name: str) -> BoundLogger:
+    """A structlog logger over the standard logger `name`.
+
+    Events go through `logging` (levels, `caplog`, the one root handler), and the chain is
+    given here rather than by `structlog.configure`, so a module-level logger behaves the same
+    in tests and scripts that never call `configure()`, and no library's structlog is touched.
+    """
+    return structlog.wrap_logger(logging.getLogger(name), processors=_CALL_CHAIN,
+                                 wrapper_class=BoundLogger, cache_logger_on_first_use=True)
 
 
 # --- the formatter ---------------------------------------------------------------------------
 
-class LineFormatter(logging.Formatter):
-    """`ts=… level=… logger=… <message fields> [exc=…]`, or the same as one JSON object."""
+def _from_library(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """A record from plain `logging`: its text is one `msg` field, whatever it looks like.
 
-    def __init__(self, log_format: LogFormat = "logfmt") -> None:
-        super().__init__()
-        if log_format not in LOG_FORMATS:
-            raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
-        self.log_format = log_format
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        moment = dt.datetime.fromtimestamp(record.created, tz=dt.UTC)
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-    def format(self, record: logging.LogRecord) -> str:
+    The text is formatted here, not by `record.getMessage()`, so arguments that do not fit the
+    format still give one line with what the call tried to say, instead of `logging`'s
+    multi-line "Logging error" report.
+    """
+    text = event_dict.pop("event")
+    args = event_dict.pop("positional_args", ())
+    fields: dict[str, Any] = {"msg": text}
+    if args:
         try:
-            pairs, number_args = message_fields(record)
-        except LogfmtError:
-            pairs, number_args = [("msg", record.getMessage())], {}
+            fields["msg"] = text % args
         except (TypeError, ValueError, KeyError, IndexError) as exc:
-            # A call site whose arguments do not fit its format: still one parseable line, with
-            # what it tried to say, instead of logging's multi-line "Logging error" report.
-            pairs, number_args = [("msg", str(record.msg)), ("args", repr(record.args)),
-                                  ("format_error", f"{type(exc).__name__}: {exc}")], {}
-        head = [("ts", self.formatTime(record)), ("level", record.levelname.lower()),
-                ("logger", record.name)]
-        tail: list[tuple[str, str]] = []
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            tail.append(("exc", record.exc_text))
-        if record.stack_info:
-            tail.append(("stack", self.formatStack(record.stack_info)))
-        if self.log_format == "json":
-            obj: dict[str, str | int | float] = dict(head)
-            for key, value in pairs:
-                obj[key] = _typed(value, number_args[key]) if key in number_args else value
-            obj.update(tail)
-            return json.dumps(obj, ensure_ascii=False)
-        return " ".join(f"{key}={quote(value)}" for key, value in [*head, *pairs, *tail])
+            fields.update(args=repr(args), format_error=f"{type(exc).__name__}: {exc}")
+    return {**event_dict, **fields, **structlog.contextvars.get_contextvars()}
+
+
+def _timestamp(created: float) -> str:
+    moment = dt.datetime.fromtimestamp(created, tz=dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _json_value(value: object) -> object:
+    """Numbers stay numbers (finite ones: JSON has no NaN); anything else is its text, as in
+    logfmt, so a JSON reader and a logfmt reader see the same values."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return value
+    return str(value)
+
+
+def _line(typed: bool) -> Processor:
+    """The line's fields in order: `ts level logger`, the event's fields, then `exc`."""
+
+    def build(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        record: logging.LogRecord = event_dict.pop("_record")
+        event_dict.pop("_from_structlog", None)
+        exc = event_dict.pop("exception", None)
+        line: dict[str, Any] = {"ts": _timestamp(record.created),
+                                "level": record.levelname.lower(), "logger": record.name}
+        for key, value in event_dict.items():
+            line[key + "_" if key in RESERVED else key] = value
+        if exc:
+            line["exc"] = exc
+        return {k: _json_value(v) for k, v in line.items()} if typed else line
+
+    return build
+
+
+def _logfmt(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
+    return render(event_dict)
+
+
+def _json_line(obj: object, **kw: Any) -> str:
+    """JSON with non-ASCII text kept readable, but what `json` leaves raw and a reader could
+    split or act on (NEL, U+2028, bidi overrides, DEL) as `\\u` escapes: still one line."""
+    text = json.dumps(obj, ensure_ascii=False, **kw)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in text)
+
+
+def formatter(log_format: LogFormat = "logfmt") -> logging.Formatter:
+    """The formatter of every line: the project's events and foreign records alike."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
+    json_lines = log_format == "json"
+    return ProcessorFormatter(
+        foreign_pre_chain=[_from_library, format_exc_info],
+        processors=[_line(typed=json_lines),
+                    JSONRenderer(_json_line) if json_lines else _logfmt],
+        use_get_message=False, pass_foreign_args=True)
 
 
 def configure(log_format: LogFormat = "logfmt", *, verbose: bool = False,
@@ -337,41 +208,46 @@ def configure(log_format: LogFormat = "logfmt", *, verbose: bool = False,
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler._salespipe = True  # type: ignore[attr-defined]
-    handler.setFormatter(LineFormatter(log_format))
+    handler.setFormatter(formatter(log_format))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if adopt:
-        formatter = handler.formatter
         for logger in list(logging.Logger.manager.loggerDict.values()):
             if not isinstance(logger, logging.Logger) or logger.propagate:
                 continue
             for own in logger.handlers:
                 if type(own) is logging.StreamHandler and own.stream is sys.stderr:
-                    own.setFormatter(formatter)
+                    own.setFormatter(handler.formatter)
+
+
+# --- a child's stderr ------------------------------------------------------------------------
+
+_VALUE = r'(?:"(?:[^"\\]|\\["\\nrt]|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8})*"|[^ "=\\]*)'
+_LOGFMT_LINE = re.compile(rf"ts={_VALUE} level={_VALUE}(?: [A-Za-z_][\w.\-/:]*={_VALUE})*")
 
 
 def is_log_line(line: str) -> bool:
-    """Whether a line already has this module's shape (either format): a child's own lines."""
+    """Whether a line already has our shape (either format) and parses: a child's own lines.
+
+    A whole-line match, not a prefix test, so text that merely starts like a log line (an
+    unbalanced quote, a raw control character) is wrapped like any other output.
+    """
     if line.startswith("{"):
         try:
             obj = json.loads(line)
         except ValueError:
             return False
         return isinstance(obj, dict) and "ts" in obj and "level" in obj
-    try:
-        pairs = parse_pairs(line)
-    except LogfmtError:
-        return False
-    return [key for key, _ in pairs[:2]] == ["ts", "level"]
+    return line.isprintable() and _LOGFMT_LINE.fullmatch(line) is not None
 
 
 def relay(stream: IO[str], logger_name: str) -> None:
     """Copy a child process's stderr to ours, one parseable line each, until it closes.
 
     The child's own log lines pass through unchanged; anything else it prints (a server's
-    startup banner written before our logging is set up, a stray traceback) becomes one
+    startup banner written before its logging is set up, a stray traceback) becomes one
     `msg=` line per text line under `logger_name`.
     """
     log = logging.getLogger(logger_name)
@@ -383,4 +259,4 @@ def relay(stream: IO[str], logger_name: str) -> None:
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
         else:
-            log.info("msg=%s", line)
+            log.info("%s", line)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from salespipe.logs import parse
 from tests.integration import dashboard_support
 from tests.integration.loader_support import put, sale, to_csv
 from tests.integration.test_loader_processes import SALESPIPE, loader_cmd
+from tests.logfmt import parse
 
 pytestmark = pytest.mark.integration
 

@@ -6,38 +6,70 @@ import io
 import json
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from structlog.contextvars import bound_contextvars
 
 from salespipe.logs import (
-    LineFormatter,
-    LogfmtError,
     configure,
     escape_unprintable,
+    formatter,
+    get_logger,
     is_log_line,
-    parse,
-    parse_pairs,
     quote,
     relay,
     render,
 )
+from tests.logfmt import LogfmtError, parse, parse_pairs
 
 KEYS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,15}", fullmatch=True)
 
 
 def _record(msg: str, *args: object, name: str = "salespipe.test", level: int = logging.INFO,
             exc_info: object = None) -> logging.LogRecord:
+    """A record as a library (plain `logging`) makes it."""
     return logging.LogRecord(name, level, __file__, 1, msg, args or None, exc_info)  # type: ignore[arg-type]
 
 
-def _logfmt(msg: str, *args: object, **kw: object) -> dict[str, str]:
-    return parse(LineFormatter("logfmt").format(_record(msg, *args, **kw)))  # type: ignore[arg-type]
+def _emit(log_format: str, call: Callable[[Any], None], name: str = "salespipe.test") -> str:
+    """The one line `call(get_logger(name))` writes."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter(log_format))  # type: ignore[arg-type]
+    std = logging.getLogger(name)
+    before = std.level, std.propagate
+    std.addHandler(handler)
+    std.setLevel(logging.DEBUG)
+    std.propagate = False
+    try:
+        call(get_logger(name))
+    finally:
+        std.removeHandler(handler)
+        std.setLevel(before[0])
+        std.propagate = before[1]
+    (line,) = stream.getvalue().splitlines()
+    return line
 
 
-def _json(msg: str, *args: object, **kw: object) -> dict[str, object]:
-    return json.loads(LineFormatter("json").format(_record(msg, *args, **kw)))  # type: ignore[arg-type]
+def _line(event: str, **fields: object) -> str:
+    return _emit("logfmt", lambda log: log.info(event, **fields))
+
+
+def _logfmt(event: str, **fields: object) -> dict[str, str]:
+    return parse(_line(event, **fields))
+
+
+def _json(event: str, **fields: object) -> dict[str, object]:
+    return json.loads(_emit("json", lambda log: log.info(event, **fields)))
+
+
+def _foreign(log_format: str, msg: str, *args: object, **kw: object) -> dict[str, Any]:
+    line = formatter(log_format).format(_record(msg, *args, **kw))  # type: ignore[arg-type]
+    return json.loads(line) if log_format == "json" else parse(line)
 
 
 # --- the logfmt codec ------------------------------------------------------------------------
@@ -98,11 +130,10 @@ def test_parser_reads_empty_bare_value_as_empty_string() -> None:
     assert parse("a= b=1") == {"a": "", "b": "1"}
 
 
-# --- the formatter: project call sites -------------------------------------------------------
+# --- the project's events ---------------------------------------------------------------------
 
 def test_line_starts_with_utc_timestamp_level_and_logger() -> None:
-    line = LineFormatter().format(_record("event=x", name="loader.consumer",
-                                          level=logging.WARNING))
+    line = _emit("logfmt", lambda log: log.warning("x"), name="loader.consumer")
     pairs = parse_pairs(line)
     assert [k for k, _ in pairs[:3]] == ["ts", "level", "logger"]
     ts = pairs[0][1]
@@ -111,8 +142,7 @@ def test_line_starts_with_utc_timestamp_level_and_logger() -> None:
 
 
 def test_key_with_a_space_is_one_quoted_value() -> None:
-    line = LineFormatter().format(_record("event=file_loaded key=%s valid=%d",
-                                          "incoming/red flower.csv", 12))
+    line = _line("file_loaded", key="incoming/red flower.csv", valid=12)
     assert line.endswith(' event=file_loaded key="incoming/red flower.csv" valid=12')
     fields = parse(line)
     del fields["ts"]
@@ -120,50 +150,55 @@ def test_key_with_a_space_is_one_quoted_value() -> None:
                       "key": "incoming/red flower.csv", "valid": "12"}
 
 
-def test_repr_call_site_gives_the_text_not_python_quotes() -> None:
+def test_error_text_is_the_value_not_python_quotes() -> None:
     error = 'relation "raw.files" does not exist\nLINE 1: select x=1'
-    fields = _logfmt("event=db_error key=%s error=%r retry_in_s=%.0f", "incoming/a.csv", error, 5.0)
+    fields = _logfmt("db_error", key="incoming/a.csv", error=error, retry_in_s=5)
     assert fields["error"] == error
     assert fields["retry_in_s"] == "5"
     assert fields["key"] == "incoming/a.csv"
 
 
-def test_repr_of_a_non_string_keeps_its_repr() -> None:
-    assert _logfmt("event=x detail=%r", ("a", 1))["detail"] == "('a', 1)"
-
-
-def test_exception_argument_renders_its_text() -> None:
-    fields = _logfmt("event=commit_failed error=%s", RuntimeError("broker down: a=b"))
+def test_exception_value_renders_its_text() -> None:
+    fields = _logfmt("commit_failed", error=RuntimeError("broker down: a=b"))
     assert fields["error"] == "broker down: a=b"
 
 
-def test_number_formats_keep_working() -> None:
-    fields = _logfmt("event=batch_done files=%d seconds=%.1f ok=%s none=%s", 3, 2.25, True, None)
+def test_values_render_as_str_gives_them() -> None:
+    fields = _logfmt("batch_done", files=3, seconds=round(2.25, 1), ok=True, none=None)
     assert (fields["files"], fields["seconds"], fields["ok"], fields["none"]) == (
         "3", "2.2", "True", "None")
 
 
-def test_argument_inside_a_value_is_part_of_that_value() -> None:
-    # A pre-formed argument outside a value ("a_ms=1 b_ms=2") still splits into its fields.
-    fields = _logfmt("event=file_%s key=%s reason=%r %s", "rejected", "incoming/x y.csv",
-                     "missing column: unit price", "parse_ms=3 insert_ms=12")
-    assert fields["event"] == "file_rejected"
-    assert fields["reason"] == "missing column: unit price"
-    assert (fields["parse_ms"], fields["insert_ms"]) == ("3", "12")
+def test_empty_string_is_an_empty_quoted_value() -> None:
+    assert _line("x", reason="").endswith('reason=""')
 
 
-def test_empty_string_argument_is_an_empty_quoted_value() -> None:
-    line = LineFormatter().format(_record("event=x reason=%r", ""))
-    assert line.endswith('reason=""')
-
-
-def test_message_key_named_like_a_line_field_gets_a_suffix() -> None:
-    fields = _logfmt("event=x level=%s", "deep")
+def test_event_field_named_like_a_line_field_gets_a_suffix() -> None:
+    fields = _logfmt("x", level="deep")
     assert fields["level"] == "info" and fields["level_"] == "deep"
 
 
-def test_percent_literal_in_a_value_is_kept() -> None:
-    assert _logfmt("event=x share=%d%%", 40)["share"] == "40%"
+def test_bound_context_follows_the_event_and_the_call_names_the_rest() -> None:
+    with bound_contextvars(key="incoming/a b.csv"):
+        line = _line("file_loaded", valid=3)
+        moved = _logfmt("s3_retry", key="archive/a b.csv", error="x")
+        library = _foreign("logfmt", "Retrying %s", "GetObject")
+    assert line.endswith(' event=file_loaded key="incoming/a b.csv" valid=3')
+    assert moved["key"] == "archive/a b.csv"
+    assert (library["msg"], library["key"]) == ("Retrying GetObject", "incoming/a b.csv")
+    assert "key" not in _logfmt("later")
+
+
+def test_other_handlers_read_the_event_as_logfmt(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="salespipe.watch")
+    get_logger("salespipe.watch").warning("large_inbox", objects=4, hint="set S3_AFTER_LOAD")
+    assert 'event=large_inbox objects=4 hint="set S3_AFTER_LOAD"' in caplog.text
+
+
+def test_debug_event_below_the_level_is_dropped(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="salespipe.test")
+    get_logger("salespipe.test").debug("ignored", key="k")
+    assert caplog.records == []
 
 
 # --- third-party and broken messages ---------------------------------------------------------
@@ -176,35 +211,25 @@ def test_percent_literal_in_a_value_is_kept() -> None:
     ('Running with dbt=1.10.0 "quoted"', (), None),
     ("You can now view your Streamlit app in your browser.", (), None),
     ("100% done", (), None),
+    # shaped like fields, but a library's text: one value, it cannot add or forge a field
+    ("uploaded bucket=%s key=%s", ("sales-reports", "incoming/sales 1.csv\nlevel=debug"),
+     "uploaded bucket=sales-reports key=incoming/sales 1.csv\nlevel=debug"),
+    ("event=x then some words", (), None),
 ])
-def test_message_without_key_value_shape_becomes_msg(msg: str, args: tuple[object, ...],
-                                                      expected: str | None) -> None:
-    fields = _logfmt(msg, *args, name="kafka.client")
-    assert fields["msg"] == (expected if expected is not None else msg)
-    assert set(fields) == {"ts", "level", "logger", "msg"}
-
-
-def test_leading_words_become_msg_and_the_fields_stay_fields() -> None:
-    # e.g. a library's "uploaded bucket=%s key=%s rows=%d bytes=%d"
-    fields = _logfmt("uploaded bucket=%s key=%s rows=%d", "sales-reports",
-                     "incoming/sales 1.csv", 10)
-    assert (fields["msg"], fields["bucket"], fields["key"], fields["rows"]) == (
-        "uploaded", "sales-reports", "incoming/sales 1.csv", "10")
-    assert _json("uploaded rows=%d", 10)["rows"] == 10
-
-
-def test_words_after_a_field_make_the_whole_message_msg() -> None:
-    fields = _logfmt("event=x then some words")
-    assert fields["msg"] == "event=x then some words" and "event" not in fields
+def test_library_message_becomes_one_msg_field(msg: str, args: tuple[object, ...],
+                                               expected: str | None) -> None:
+    for log_format in ("logfmt", "json"):
+        fields = _foreign(log_format, msg, *args, name="kafka.client")
+        assert fields["msg"] == (expected if expected is not None else msg)
+        assert set(fields) == {"ts", "level", "logger", "msg"}
 
 
 def test_star_width_message_is_rendered_as_text() -> None:
-    assert _logfmt("event=x n=%*d", 4, 7)["msg"] == "event=x n=   7"
+    assert _foreign("logfmt", "event=x n=%*d", 4, 7)["msg"] == "event=x n=   7"
 
 
 def test_arguments_that_do_not_fit_the_format_still_give_one_line() -> None:
-    line = LineFormatter().format(_record("event=x n=%d", "not a number"))
-    fields = parse(line)
+    fields = _foreign("logfmt", "event=x n=%d", "not a number")
     assert fields["msg"] == "event=x n=%d"
     assert fields["format_error"].startswith("TypeError")
 
@@ -213,20 +238,24 @@ def test_traceback_goes_into_exc_field_on_the_same_line() -> None:
     try:
         raise ValueError('bad "value"')
     except ValueError:
-        record = _record("event=crash key=%s", "k", level=logging.ERROR, exc_info=sys.exc_info())
-    line = LineFormatter().format(record)
-    assert "\n" not in line
-    fields = parse(line)
-    assert fields["event"] == "crash"
-    assert fields["exc"].startswith("Traceback (most recent call last):\n")
-    assert fields["exc"].endswith('ValueError: bad "value"')
+        ours = _emit("logfmt", lambda log: log.exception("crash", key="k"))
+        library = formatter("logfmt").format(_record("crash in %s", "k", level=logging.ERROR,
+                                                     exc_info=sys.exc_info()))
+    for line in (ours, library):
+        assert "\n" not in line
+        fields = parse(line)
+        assert fields["level"] == "error"
+        assert fields["exc"].startswith("Traceback (most recent call last):\n")
+        assert fields["exc"].endswith('ValueError: bad "value"')
+        assert list(fields)[-1] == "exc"
+    assert parse(ours)["event"] == "crash" and parse(library)["msg"] == "crash in k"
 
 
 # --- JSON ------------------------------------------------------------------------------------
 
-def test_json_line_holds_every_field_and_numbers_from_number_arguments() -> None:
-    obj = _json("event=file_loaded key=%s valid=%d rejected=%d seconds=%.1f etag=%s",
-                "incoming/red flower.csv", 998, 2, 1.25, "0123")
+def test_json_line_holds_every_field_and_numbers_from_number_values() -> None:
+    obj = _json("file_loaded", key="incoming/red flower.csv", valid=998, rejected=2,
+                seconds=round(1.25, 1), etag="0123")
     assert {k: v for k, v in obj.items() if k != "ts"} == {
         "level": "info", "logger": "salespipe.test", "event": "file_loaded",
         "key": "incoming/red flower.csv", "valid": 998, "rejected": 2, "seconds": 1.2,
@@ -234,20 +263,33 @@ def test_json_line_holds_every_field_and_numbers_from_number_arguments() -> None
 
 
 def test_json_keeps_strings_that_look_like_numbers_as_strings() -> None:
-    obj = _json("event=x key=%s", "42")
-    assert obj["key"] == "42"
+    assert _json("x", key="42")["key"] == "42"
 
 
 def test_json_non_finite_float_stays_a_string() -> None:
-    assert _json("event=x lag=%s", float("nan"))["lag"] == "nan"
+    assert _json("x", lag=float("nan"))["lag"] == "nan"
+
+
+def test_json_other_values_are_their_text_as_in_logfmt() -> None:
+    import datetime as dt
+
+    obj = _json("x", success=True, first=dt.date(2026, 2, 2), none=None)
+    assert (obj["success"], obj["first"], obj["none"]) == ("True", "2026-02-02", "None")
+
+
+def test_json_line_escapes_what_could_split_or_reorder_it() -> None:
+    key = "incoming/a\x85b\u2028c\u202efdp.csv Café"
+    line = _emit("json", lambda log: log.info("x", key=key))
+    assert line.isprintable() and "Café" in line
+    assert json.loads(line)["key"] == key
 
 
 def test_json_third_party_message_and_traceback() -> None:
     try:
         raise KeyError("x")
     except KeyError:
-        obj = _json("Connect to %s failed", "127.0.0.1:9092", name="kafka.client",
-                    level=logging.ERROR, exc_info=sys.exc_info())
+        obj = _foreign("json", "Connect to %s failed", "127.0.0.1:9092", name="kafka.client",
+                       level=logging.ERROR, exc_info=sys.exc_info())
     assert obj["msg"] == "Connect to 127.0.0.1:9092 failed"
     assert obj["level"] == "error" and obj["logger"] == "kafka.client"
     assert str(obj["exc"]).endswith("KeyError: 'x'")
@@ -262,7 +304,7 @@ def test_configure_twice_keeps_one_handler_and_switches_format() -> None:
     try:
         configure("logfmt", stream=stream)
         configure("json", stream=stream)
-        logging.getLogger("salespipe.test").info("event=x key=%s", "a b")
+        get_logger("salespipe.test").info("x", key="a b")
         assert len([h for h in root.handlers if getattr(h, "_salespipe", False)]) == 1
         (line,) = stream.getvalue().splitlines()
         assert json.loads(line)["key"] == "a b"
@@ -275,14 +317,14 @@ def test_configure_twice_keeps_one_handler_and_switches_format() -> None:
 
 def test_unknown_log_format_is_refused() -> None:
     with pytest.raises(ValueError, match="logfmt, json"):
-        LineFormatter("yaml")  # type: ignore[arg-type]
+        formatter("yaml")  # type: ignore[arg-type]
 
 
 @given(st.text(), st.text())
-def test_any_text_argument_comes_back_as_the_same_value(key: str, error: str) -> None:
-    fields = _logfmt("event=db_error key=%s error=%r retry_in_s=%d", key, error, 5)
+def test_any_text_value_comes_back_as_the_same_value(key: str, error: str) -> None:
+    fields = _logfmt("db_error", key=key, error=error, retry_in_s=5)
     assert (fields["key"], fields["error"], fields["retry_in_s"]) == (key, error, "5")
-    obj = _json("event=db_error key=%s error=%r retry_in_s=%d", key, error, 5)
+    obj = _json("db_error", key=key, error=error, retry_in_s=5)
     assert (obj["key"], obj["error"], obj["retry_in_s"]) == (key, error, 5)
 
 
@@ -335,6 +377,19 @@ def test_relay_passes_log_lines_through_and_wraps_everything_else(capsys) -> Non
     assert all(is_log_line(line) for line in lines)
 
 
+@pytest.mark.parametrize(("line", "ours"), [
+    ('ts=2026-01-01T00:00:00.000Z level=info logger=a event=x key="a \\"b\\" \\u001b"', True),
+    ("ts=2026-01-01T00:00:00.000Z level=info logger=a", True),
+    ('ts=2026-01-01T00:00:00.000Z level=info logger=a key="open', False),
+    ("ts=2026-01-01T00:00:00.000Z level=info logger=a key=a\x1b[2Jb", False),
+    ("ts=2026-01-01T00:00:00.000Z level=info then words", False),
+    ("level=info ts=2026-01-01T00:00:00.000Z", False),
+    ('{"ts": 1}', False),
+])
+def test_only_whole_parseable_lines_pass_as_a_childs_own(line: str, ours: bool) -> None:
+    assert is_log_line(line) is ours
+
+
 def test_run_starts_every_child_with_the_chosen_log_format() -> None:
     from cli.main import build_parser
     from cli.run import _salespipe
@@ -357,12 +412,12 @@ def test_file_outcome_line_has_one_number_field_per_stage(caplog) -> None:
     _log_outcome(FileOutcome("incoming/red flower.csv", "e1", "rejected", 0, 2,
                              reason="missing column: unit price"), watch)
     (record,) = caplog.records
-    obj = json.loads(LineFormatter("json").format(record))
+    obj = json.loads(formatter("json").format(record))
     assert (obj["event"], obj["key"], obj["reason"]) == (
         "file_rejected", "incoming/red flower.csv", "missing column: unit price")
     assert (obj["download_ms"], obj["parse_ms"], obj["copy_ms"]) == (12, 4, 250)
     assert all(isinstance(obj[k], int | float) for k in ("download_ms", "parse_ms", "copy_ms"))
-    fields = parse(LineFormatter("logfmt").format(record))
+    fields = parse(formatter("logfmt").format(record))
     assert (fields["download_ms"], fields["parse_ms"], fields["copy_ms"]) == ("12", "4", "250")
 
 
@@ -376,7 +431,7 @@ def test_generate_logs_an_event_with_its_parameters(caplog, tmp_path) -> None:
     args = argparse.Namespace(date=dt.date(2026, 2, 3), days=2, rows=5, seed=9, out=tmp_path,
                               upload=False)
     assert run_generate(args, None) == 0  # type: ignore[arg-type]
-    (line,) = [parse(LineFormatter("logfmt").format(r)) for r in caplog.records]
+    (line,) = [parse(formatter("logfmt").format(r)) for r in caplog.records]
     assert {k: line[k] for k in ("event", "days", "rows", "seed", "first", "last")} == {
         "event": "generate_started", "days": "2", "rows": "5", "seed": "9",
         "first": "2026-02-02", "last": "2026-02-03"}

@@ -55,7 +55,7 @@ run: install
 	$(BIN)/salespipe run
 
 test: install browser postgres15 pgbouncer versitygw services-up
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

@@ -96,68 +96,93 @@ def _count_sales(b: Any) -> int:
         return int(conn.execute("select count(*) from raw.sales").fetchone()[0])
 
 
-def _burst_seconds(b: Any, paths: list[Path], members: int,
-                   bin_dir: Path) -> tuple[float, float]:
-    """Run `members` loaders in one group (fresh topics, the default partition count), wait
-    until the group is stable, then announce every file at once; (first received -> last
-    loaded, share of the machine's CPU time busy meanwhile).
+def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> dict[str, float]:
+    """Run `members` loaders (builds on, as `salespipe load` runs by default) in one group on
+    fresh topics, wait until the group is stable, then announce every file at once the way
+    the watcher does (`Announcer`: keyed by object key, so a file's partition is its key's
+    hash). Returns seconds from the first file received to the last loaded and to the last
+    built into the marts, and how busy the CPUs were meanwhile: the whole machine, and the
+    loaders with their dbt builds alone (the rest is PostgreSQL, the S3 server and Kafka).
 
     Loaders are long-running services: a burst lands on a group that already formed. Starting
     the processes after the announcements would measure the group forming instead (the first
     member takes every partition, then hands half back), which a running pipeline pays once.
     """
-    import json
     import signal
 
     import psycopg
-    from confluent_kafka import Producer
 
-    from announcer.announce import make_event
+    from announcer.announce import Announcer, S3Object
     from salespipe import kafka
 
     run = uuid.uuid4().hex[:6]
     topics = [f"bench.members.{run}.{t}" for t in ("files", "dlq", "loads")]
     partitions = b.settings.KAFKA_TOPIC_PARTITIONS
     kafka.ensure_topics(b.settings, wanted={topics[0]: partitions, topics[1]: 1, topics[2]: 1})
-    keys = [f"incoming/members_{run}_{i:02d}.csv" for i in range(len(paths))]
+    # Several stores' prefixes, as a real inbox holds them.
+    keys = [f"incoming/store-{i % 7:02d}/members_{run}_{i:02d}.csv" for i in range(len(paths))]
     for key, path in zip(keys, paths, strict=True):
         b.upload(key, path)
     group = f"g-{topics[0]}"
-    cmd = [str(bin_dir / "salespipe"), "load", "--no-dbt", "--group", group,
+    cmd = [str(bin_dir / "salespipe"), "load", "--group", group,
            "--files-topic", topics[0], "--dlq-topic", topics[1], "--loads-topic", topics[2]]
     procs = [subprocess.Popen(cmd, env=b.env, stderr=subprocess.DEVNULL) for _ in range(members)]
     try:
         wait_until(lambda: _group_formed(b.settings, group, members), 120, "group formed")
         checkpoint(b.settings)
-        producer = Producer(kafka.producer_config(b.settings))
-        busy_before = _cpu_ticks()
-        # Round-robin over the partitions: with a file count that divides evenly, every member
-        # has the same work. Hashed keys spread evenly only on average over many files; a
-        # burst of ten can put most of them on one member, whatever the loader does.
-        for i, (key, path) in enumerate(zip(keys, paths, strict=True)):
+        announcer = Announcer(b.settings, topic=topics[0])
+        machine_before, loaders_before = _cpu_ticks(), _tree_ticks(procs)
+        for key in keys:
             head = b.s3.head_object(Bucket=b.settings.BUCKET_NAME, Key=key)
-            event = make_event(b.settings.BUCKET_NAME, key, path.stat().st_size,
-                               head["ETag"].strip('"'))
-            producer.produce(topics[0], key=key.encode(), value=json.dumps(event).encode(),
-                             partition=i % partitions)
-        producer.flush(30)
+            announcer.publish(S3Object(key, head["ETag"].strip('"'), int(head["ContentLength"])))
+        announcer.flush(30)
         with psycopg.connect(**b.settings.pg_connect_kwargs(), autocommit=True) as conn:
-            def loaded() -> int:
+            def built() -> int:
                 return int(conn.execute("select count(*) from raw.files where key = any(%s) "
-                                        "and status = 'loaded'", (keys,)).fetchone()[0])
+                                        "and built_at is not null", (keys,)).fetchone()[0])
 
-            wait_until(lambda: loaded() == len(keys), 1800, f"{members} loader(s) loading")
+            wait_until(lambda: built() == len(keys), 1800, f"{members} loader(s) loading")
+            loaders = _tree_ticks(procs) - loaders_before
             busy, total = (after - before
-                           for after, before in zip(_cpu_ticks(), busy_before, strict=True))
-            first, last = conn.execute(
-                "select min(received_at), max(loaded_at) from raw.files where key = any(%s)",
-                (keys,)).fetchone()
+                           for after, before in zip(_cpu_ticks(), machine_before, strict=True))
+            first, loaded, built_at = conn.execute(
+                "select min(received_at), max(loaded_at), max(built_at) from raw.files"
+                " where key = any(%s)", (keys,)).fetchone()
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(120)
-    return (last - first).total_seconds(), busy / total if total else 0.0
+    return {"loaded_s": (loaded - first).total_seconds(),
+            "built_s": (built_at - first).total_seconds(),
+            "cpu_busy": busy / total if total else 0.0,
+            # ticks of one core against ticks of all cores: a share of the whole machine
+            "cpu_loaders": loaders / total if total else 0.0}
+
+
+def _tree_ticks(procs: list[subprocess.Popen]) -> int:
+    """CPU ticks used so far by `procs` and everything they started (dbt builds are
+    children): each live descendant's own time plus what its reaped children used."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+        except (OSError, ValueError):
+            continue
+        fields = rest.rsplit(")", 1)[1].split()
+        parents[int(pid)] = int(fields[1])
+        times[int(pid)] = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    roots = {p.pid for p in procs}
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            if pid in roots:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return sum(t for pid, t in times.items() if descends(pid))
 
 
 def _group_formed(settings: Any, group: str, members: int) -> bool:
@@ -187,9 +212,9 @@ def _cpu_ticks() -> tuple[int, int]:
 def bench_loader_members(b: Any, bursts: list[tuple[int, int]], bin_dir: Path,
                          samples: int = 3) -> dict[str, Any]:
     """One loader against two, for each (files, rows per file) of `bursts`: the first is the
-    headline, the others go under "more". Also records how busy the machine's CPUs were: a
-    second loader can only add what one leaves idle, and here the loaders, PostgreSQL, the S3
-    server and Kafka share two cores."""
+    headline, the others go under "more". Also records how busy the CPUs were, and how much
+    of that the loaders (with their builds) used: a second loader can only add what one
+    leaves idle, and here the loaders, PostgreSQL, the S3 server and Kafka share two cores."""
     first, *more = [_members_on(b, files, rows, bin_dir, samples) for files, rows in bursts]
     return {**first, "more": more}
 
@@ -197,14 +222,20 @@ def bench_loader_members(b: Any, bursts: list[tuple[int, int]], bin_dir: Path,
 def _members_on(b: Any, files: int, rows: int, bin_dir: Path, samples: int) -> dict[str, Any]:
     paths = [b.make_file(dt.date(2027, 2, 1) + dt.timedelta(days=i), rows, 500 + i)
              for i in range(files)]
-    one, two, one_busy, two_busy = [], [], [], []
+    runs: dict[int, list[dict[str, float]]] = {1: [], 2: []}
     for _ in range(samples):
-        for members, seconds, busy in ((1, one, one_busy), (2, two, two_busy)):
-            took, cpu = _burst_seconds(b, paths, members, bin_dir)
-            seconds.append(took)
-            busy.append(cpu)
-    return {"files": files, "rows_per_file": rows, "samples": samples, "one_loader_s": one,
-            "two_loaders_s": two, "speedup": statistics.median(one) / statistics.median(two),
-            "cpu_busy_one_loader": statistics.median(one_busy),
-            "cpu_busy_two_loaders": statistics.median(two_busy)}
+        for members in (1, 2):
+            runs[members].append(_burst_seconds(b, paths, members, bin_dir))
 
+    def median(members: int, what: str) -> float:
+        return statistics.median(r[what] for r in runs[members])
+
+    return {"files": files, "rows_per_file": rows, "samples": samples,
+            "method": "watcher's keyed partitions, builds on",
+            "one_loader": runs[1], "two_loaders": runs[2],
+            "speedup": median(1, "loaded_s") / median(2, "loaded_s"),
+            "speedup_built": median(1, "built_s") / median(2, "built_s"),
+            "cpu_busy_one_loader": median(1, "cpu_busy"),
+            "cpu_busy_two_loaders": median(2, "cpu_busy"),
+            "cpu_loaders_one_loader": median(1, "cpu_loaders"),
+            "cpu_loaders_two_loaders": median(2, "cpu_loaders")}

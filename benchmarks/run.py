@@ -37,8 +37,9 @@ BIN = Path(sys.executable).parent
 CURRENT = {
     "loader": "10,000-row chunks (the COPY starts after the first one), valid rows stay Arrow "
               "arrays, pyarrow renders the COPY CSV in the writer thread",
-    "freshness": "build window passed by the loader (--vars, ledger in raw.files.built_at), "
-                 "the build lock outside dbt; waits for the start-up build to finish",
+    "freshness": "inbox watcher (S3_AFTER_LOAD=move lists only incoming/), 5,000-row files as "
+                 "the target's issue measures them, plus keys sorting before every key seen; "
+                 "build window passed by the loader; waits for the start-up build to finish",
     "dbt_scale": "build window passed by the loader (--vars), no change log in dbt; index "
                  "probes and analyze_if_grown kept (macros/performance.sql)",
 }
@@ -482,7 +483,10 @@ def bench_watcher(b: Bench, objects: int, polls: int = 10) -> dict[str, Any]:
         assert first == objects, first
         history = [timed(lambda: poll_once(settings, client, announcer, state))[0]
                    for _ in range(3)]
+        # in the order they ran: the first is the process's first request to the server
+        every = [s for pair in zip(idle, new, strict=True) for s in pair]
         return {"server": "versitygw v1.8.0 (posix)", "objects": objects, "polls": polls,
+                "polls_ms": [round(s * 1000, 2) for s in every],
                 "poll_ms_median": statistics.median(idle + new) * 1000,
                 "poll_ms_max": max(idle + new) * 1000,
                 "poll_new_ms_median": statistics.median(new) * 1000,
@@ -569,6 +573,8 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
             elif args.only == "watcher":
                 previous["watcher"] = bench_watcher(b, sizes["watch"])
             elif args.only == "members":
+                previous.setdefault("loader_members_history", []).append(
+                    previous["loader_members"])
                 previous["loader_members"] = bench_loader_members(b, sizes["members"], BIN,
                                                      sizes["members_samples"])
             else:  # `b` is a fresh warehouse: fill it, then the loader against plain COPY

@@ -47,6 +47,9 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert (members["files"], members["rows_per_file"], members["speedup"] > 0) == (2, 500, True)
     assert [(m["files"], m["rows_per_file"]) for m in members["more"]] == [(2, 1_000)]
     assert all(0 < m["cpu_busy_two_loaders"] <= 1 for m in [members, *members["more"]])
+    # the loaders and their builds are a share of the whole machine
+    assert all(0 < m["cpu_loaders_two_loaders"] <= 1 for m in [members, *members["more"]])
+    assert members["speedup_built"] > 0
     assert figures["watcher"]["objects"] == 300 and figures["watcher"]["polls"] == 10
     assert figures["watcher"]["history_in_incoming"]["poll_ms_median"] > 0
     assert 0 < figures["watcher"]["state_bytes"] <= 1_000_000

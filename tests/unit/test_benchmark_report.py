@@ -7,7 +7,7 @@ import copy
 import json
 from pathlib import Path
 
-from benchmarks.report import README_BEGIN, README_END, readme_block, update_readme
+from benchmarks.report import README_BEGIN, README_END, readme_block, render, update_readme
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = json.loads((ROOT / "docs" / "benchmarks.json").read_text())
@@ -39,3 +39,39 @@ def test_a_fair_ceiling_slower_than_the_loader_marks_the_run_invalid():
     run["loader_at_scale"].update(method="fresh table", valid=False, share_of_ceiling=1.2)
     row = next(line for line in readme_block(run).splitlines() if "plain COPY" in line)
     assert "run invalid" in row and "met" not in row
+
+
+def _watcher_run(polls_ms: list[float]) -> dict:
+    run = copy.deepcopy(RUN)
+    run["watcher"] = {
+        "server": "versitygw", "objects": 100_000, "polls": len(polls_ms) // 2,
+        "polls_ms": polls_ms, "poll_ms_median": sorted(polls_ms)[len(polls_ms) // 2],
+        "poll_ms_max": max(polls_ms), "poll_new_ms_median": 5.0, "state_bytes": 110,
+        "one_key_list_request_ms": 70.0,
+        "history_in_incoming": {"poll_ms_median": 23_000.0, "first_poll_s": 28.0,
+                                "state_bytes": 7_000_000}}
+    return run
+
+
+def test_a_slow_first_poll_is_named_and_still_counted():
+    run = _watcher_run([555.0, 4.0, 6.0, 5.0])
+    text = render(run)
+    assert "first (555 ms" in text and "3 after it took at most 6 ms" in text
+    row = next(line for line in readme_block(run).splitlines() if "Watcher poll" in line)
+    assert row.endswith("**missed** |")
+
+
+def test_no_first_poll_line_when_a_later_poll_is_the_slowest():
+    assert "process's first" not in render(_watcher_run([5.0, 300.0, 4.0]))
+
+
+def test_member_rows_of_the_watcher_keyed_method_name_loaded_and_built():
+    run = copy.deepcopy(RUN)
+    run["loader_members"] = {
+        "files": 24, "rows_per_file": 5000, "samples": 3, "method": "keyed, builds on",
+        "speedup": 1.25, "speedup_built": 1.1, "cpu_busy_one_loader": 0.6,
+        "cpu_busy_two_loaders": 0.9, "cpu_loaders_one_loader": 0.3,
+        "cpu_loaders_two_loaders": 0.5, "more": []}
+    row = next(line for line in readme_block(run).splitlines() if "Two loaders" in line)
+    assert "1.25× to loaded, 1.10× to built" in row and "60% → 90%" in row
+    assert row.endswith("**missed** |")

@@ -20,10 +20,26 @@ MEMBERS_METHOD = (
     "Timed from the first file received to the last loaded, and to the last built into the "
     "marts (`raw.files`). Builds are one at a time whatever the number of loaders (one writer "
     "of the marts). Loaders, their dbt builds, PostgreSQL, the S3 server and Kafka share the "
-    "2 cores; the CPU figures say how busy they were and how much of it the loaders and their "
-    "builds used. Earlier figures (1.08×, 0.97×, then 1.71×) came from a method that spread "
-    "files round-robin over the partitions and ran the loaders with `--no-dbt`; they stay in "
-    "`docs/benchmarks.json` under `loader_members_history`.")
+    "2 cores; the CPU figures, from the announcements to the last build, say how busy they "
+    "were and how much of it the loader processes and their dbt processes used (the rest is "
+    "mostly PostgreSQL running the builds' SQL).")
+
+
+def _members_method(r: dict[str, Any]) -> list[str]:
+    """The method, and the figure of the method before it when the run file still holds it."""
+    m = r.get("loader_members")
+    if not m:
+        return []
+    if "method" not in m:  # a run of the round-robin method itself
+        return ["Two loaders vs one: `salespipe load --no-dbt`, files spread round-robin over "
+                "the partitions, timed from the first file received to the last loaded."]
+    old = [h for h in r.get("loader_members_history", []) if "method" not in h]
+    if not old:
+        return [MEMBERS_METHOD]
+    h = old[-1]
+    return [MEMBERS_METHOD + f" The method before this one spread the files round-robin over "
+            f"the partitions and ran the loaders with `--no-dbt`: {h['speedup']:.2f}× for "
+            f"{h['files']} × {h['rows_per_file']:,} rows (in `loader_members_history`)."]
 
 
 def _limits_lines(lim: dict[str, Any]) -> list[str]:
@@ -170,10 +186,14 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             (f"Watcher poll, {w['objects']:,} objects of history, {server} (median / max)",
              f"{w['poll_ms_median']:.0f} ms / {w['poll_ms_max']:.0f} ms", "≤ 200 ms",
              _ok(w["poll_ms_max"] <= TARGETS["watch_poll_ms"])),
-            ("Watcher state file", f"{w['state_bytes'] / 1024:,.0f} KiB", "≤ 1 MB",
+            ("Watcher state file", _size(w["state_bytes"]), "≤ 1 MB",
              _ok(w["state_bytes"] <= TARGETS["watch_state_bytes"])),
         ]
     return rows
+
+
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 10_240 else f"{n / 1024:,.0f} KiB"
 
 
 def _watcher_lines(w: dict[str, Any]) -> list[str]:
@@ -187,7 +207,7 @@ def _watcher_lines(w: dict[str, Any]) -> list[str]:
             f"when it announces a new file (each of the {w['polls']} new keys sorted before the "
             "previous one). With `tag` or `none` the history stays in incoming/ and every poll "
             f"lists it all: {h['poll_ms_median']:,.0f} ms, and the state file grows to "
-            f"{h['state_bytes'] / 1024:,.0f} KiB. One LIST asking for a single key takes "
+            f"{_size(h['state_bytes'])}. One LIST asking for a single key takes "
             f"{w['one_key_list_request_ms']:.1f} ms on this server.", *_first_poll_line(w)]
 
 
@@ -289,7 +309,7 @@ def render(r: dict[str, Any]) -> str:
           f"{h['ceiling_rows_per_s']:,.0f} rows/s)."
           for h in r.get("loader_at_scale_history", [])],
         *(_watcher_lines(r["watcher"]) if r.get("watcher") else []),
-        *([MEMBERS_METHOD] if r.get("loader_members") else []),
+        *_members_method(r),
         *(_limits_lines(r["limits"]) if r.get("limits") else []),
         "",
         "Reproduce: `make bench` (everything, ~25 min here) or "

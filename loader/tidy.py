@@ -1,12 +1,14 @@
 """Keep the bucket tidy: after a file's transaction committed, tag or move its object.
 
 `S3_AFTER_LOAD`:
-  tag   (default) the object stays in `incoming/` with tags `salespipe-status` (loaded |
-        rejected) and `salespipe-file-id`; nothing moves, so nothing else has to know.
-  move  a loaded object goes to `processed/<name>`, a rejected one to `rejected/<name>`.
-        The copy carries the loaded version's ETag as metadata (`salespipe-etag`) and
-        `raw.files.moved_to` records where it went, so `replay` and the already-loaded
-        check still recognise the version under its original key.
+  move  (default) a loaded object goes to `processed/<name>`, a rejected one to
+        `rejected/<name>`, so `incoming/` is an inbox of what is pending (the watcher lists
+        only that). The copy carries the loaded version's ETag as metadata
+        (`salespipe-etag`) and `raw.files.moved_to` records where it went, so `replay` and
+        the already-loaded check still recognise the version under its original key. An
+        object skipped as already loaded (the same bytes uploaded again) is moved too.
+  tag   the object stays in `incoming/` with tags `salespipe-status` (loaded | rejected)
+        and `salespipe-file-id`; nothing moves, so nothing else has to know.
   none  leave objects alone.
 
 All of this runs only after the commit: a failed transaction leaves the object untouched,
@@ -70,6 +72,11 @@ class Tidy:
         self.bucket = bucket
 
     def after_load(self, conn: psycopg.Connection, outcome: Any) -> None:
+        if outcome.status == "skipped" and self.mode == "move":
+            # Already loaded: a redelivery (the object is gone, `_move` does nothing), or the
+            # same bytes uploaded again under the same key. Those must leave the inbox too,
+            # or the watcher would list them on every poll for ever.
+            outcome = replace(outcome, status="loaded")
         if self.mode == "none" or outcome.status not in ("loaded", "rejected"):
             return
         source = outcome.source_key or outcome.key

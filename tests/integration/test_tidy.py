@@ -47,6 +47,20 @@ def test_move_puts_loaded_and_rejected_objects_aside_and_records_where(world):
     assert head["Metadata"]["salespipe-etag"] == good_etag
 
 
+def test_move_takes_an_already_loaded_copy_out_of_the_inbox_too(world):
+    """The same bytes uploaded again under the same key are skipped, not loaded twice, and
+    still leave incoming/: an inbox holds only what is pending."""
+    etag = put_and_announce(world, "incoming/sales_a.csv", GOOD)
+    _loader(world, "move").run(exit_when_idle=2.0)
+    assert put_and_announce(world, "incoming/sales_a.csv", GOOD) == etag
+    _loader(world, "move").run(exit_when_idle=2.0)
+
+    assert _keys(world) == ["processed/sales_a.csv"]
+    assert query(world, "select key, etag, status from raw.files") == [
+        ("incoming/sales_a.csv", etag, "loaded")]
+    assert query(world, "select count(*) from raw.sales")[0][0] == 2
+
+
 def test_tag_marks_the_object_in_place(world):
     put_and_announce(world, "incoming/sales_a.csv", GOOD)
     put_and_announce(world, "incoming/sales_b.csv", MISSING_COLUMN)

@@ -32,13 +32,13 @@ def start_gateway(*, kafka_url: str | None = None, topic: str | None = None) -> 
     publishes every bucket event there."""
     if not VERSITYGW.exists():
         raise RuntimeError("no versitygw: run `make versitygw` (it builds it with Go into .venv/bin)")
+    if bool(kafka_url) != bool(topic):
+        raise ValueError("versitygw publishes events only with both a Kafka address and a topic")
     base = Path(tempfile.mkdtemp(prefix="salespipe-versitygw-"))
     (base / "data").mkdir()
     (base / "meta").mkdir()
     port = free_port()
     cmd = [str(VERSITYGW), "--port", f"127.0.0.1:{port}", "--quiet"]
-    if bool(kafka_url) != bool(topic):
-        raise ValueError("versitygw publishes events only with both a Kafka address and a topic")
     if kafka_url and topic:
         cmd += ["--event-kafka-url", kafka_url, "--event-kafka-topic", topic]
     cmd += ["posix", "--sidecar", str(base / "meta"), str(base / "data")]
@@ -61,6 +61,3 @@ def settings_for(gateway: Gateway, settings: object) -> object:
     return settings.model_copy(update={  # type: ignore[attr-defined]
         "AWS_ENDPOINT_URL": gateway.url, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SecretStr(SECRET_KEY)})
-
-
-

@@ -196,7 +196,7 @@ def _size(n: int) -> str:
     return f"{n:,} bytes" if n < 10_240 else f"{n / 1024:,.0f} KiB"
 
 
-def _watcher_lines(w: dict[str, Any]) -> list[str]:
+def _watcher_lines(w: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
     if "history_in_incoming" not in w:  # a run of the cursor watcher, before the inbox
         return [f"Watcher (cursor and sweep, on moto): a poll took {w['poll_ms_median']:,.0f} ms "
                 f"with {w['objects']:,} objects; the sweep {w['sweep_s']:.1f} s."]
@@ -208,7 +208,21 @@ def _watcher_lines(w: dict[str, Any]) -> list[str]:
             "previous one). With `tag` or `none` the history stays in incoming/ and every poll "
             f"lists it all: {h['poll_ms_median']:,.0f} ms, and the state file grows to "
             f"{_size(h['state_bytes'])}. One LIST asking for a single key takes "
-            f"{w['one_key_list_request_ms']:.1f} ms on this server.", *_first_poll_line(w)]
+            f"{w['one_key_list_request_ms']:.1f} ms on this server.", *_first_poll_line(w),
+            *_watcher_method_line(w, history)]
+
+
+def _watcher_method_line(w: dict[str, Any], history: list[dict[str, Any]]) -> list[str]:
+    """The method changed once: both figures stay side by side, with the reason."""
+    before = [h for h in history if "history_in_incoming" in h and "history_put_by" not in h]
+    if "history_put_by" not in w or not before:
+        return []
+    old = before[-1]
+    return [f"Method changed: until {old['measured_at'][:10]} the benchmark put the "
+            f"{old['objects']:,} objects of history from the process that then timed the polls, "
+            f"and one poll took {old['poll_ms_max']:.0f} ms (median {old['poll_ms_median']:.0f} "
+            "ms): Python's GC collecting the garbage of those puts, which no watcher holds. "
+            f"The history is now put by another process: max {w['poll_ms_max']:.0f} ms."]
 
 
 def _first_poll_line(w: dict[str, Any]) -> list[str]:
@@ -308,7 +322,7 @@ def render(r: dict[str, Any]) -> str:
           f"{h['share_of_ceiling']:.0%} ({h['loader_rows_per_s']:,.0f} vs "
           f"{h['ceiling_rows_per_s']:,.0f} rows/s)."
           for h in r.get("loader_at_scale_history", [])],
-        *(_watcher_lines(r["watcher"]) if r.get("watcher") else []),
+        *(_watcher_lines(r["watcher"], r.get("watcher_history", [])) if r.get("watcher") else []),
         *_members_method(r),
         *(_limits_lines(r["limits"]) if r.get("limits") else []),
         "",

@@ -35,6 +35,7 @@ def stop_loader(proc: subprocess.Popen) -> str:
     return proc.stderr.read() if proc.stderr else ""
 
 
+@pytest.mark.exclusive  # stops the shared broker every other test is using
 def test_kafka_broker_down_for_20s_while_files_arrive(world, tmp_path):
     watcher = subprocess.Popen([SALESPIPE, "watch", "--interval", "0.5", "--topic",
                                 world.files_topic], env=world.env,
@@ -62,6 +63,7 @@ def test_kafka_broker_down_for_20s_while_files_arrive(world, tmp_path):
     assert query(world, "select count(*) from raw.sales")[0][0] == 5 * len(keys)
 
 
+@pytest.mark.exclusive  # every other test's database goes down with it
 def test_postgres_restarted_in_the_middle_of_a_load(world):
     n = 300_000
     put_and_announce(world, "incoming/big.csv", to_csv([sale(f"P{i}") for i in range(n)]))

@@ -65,6 +65,16 @@ def test_no_first_poll_line_when_a_later_poll_is_the_slowest():
     assert "process's first" not in render(_watcher_run([5.0, 300.0, 4.0]))
 
 
+def test_a_changed_watcher_method_publishes_the_old_figure_beside_the_new():
+    old = _watcher_run([4.0, 552.0, 3.0, 4.0])["watcher"] | {"measured_at": "2026-12-06T20:52"}
+    run = _watcher_run([4.0, 9.0, 3.0, 4.0])
+    run["watcher"]["history_put_by"] = "another process"
+    run["watcher_history"] = [old]
+    text = render(run)
+    assert "one poll took 552 ms" in text and "another process: max 9 ms" in text
+    assert "Method changed" not in render(_watcher_run([4.0, 9.0, 3.0, 4.0]))
+
+
 def test_member_rows_of_the_watcher_keyed_method_name_loaded_and_built():
     run = copy.deepcopy(RUN)
     run["loader_members"] = {

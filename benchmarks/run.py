@@ -588,6 +588,7 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
             if args.only == "limits":
                 previous["limits"] = bench_limits(b, sizes["limits"])
             elif args.only == "watcher":
+                previous.setdefault("watcher_history", []).append(previous["watcher"])
                 previous["watcher"] = bench_watcher(b, sizes["watch"])
             elif args.only == "members":
                 previous.setdefault("loader_members_history", []).append(

@@ -72,6 +72,8 @@ def test_a_changed_watcher_method_publishes_the_old_figure_beside_the_new():
     run["watcher_history"] = [old]
     text = render(run)
     assert "one poll took 552 ms" in text and "another process: max 9 ms" in text
+    row = next(line for line in readme_block(run).splitlines() if "Watcher poll" in line)
+    assert "9 ms (old method: 552 ms max;" in row
     assert "Method changed" not in render(_watcher_run([4.0, 9.0, 3.0, 4.0]))
 
 

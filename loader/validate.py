@@ -40,7 +40,15 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from loader.columns import RAW_SALES_COLUMNS, column_for_header
 from loader.parse import Chunk
-from loader.rules import BLANK, COLUMN_RULES, CROSS_RULES, Cells, CrossRule, check_row, is_blank
+from loader.rules import (
+    COLUMN_RULES,
+    CROSS_RULES,
+    Cells,
+    CrossRule,
+    blank_mask,
+    check_row,
+    is_blank,
+)
 
 
 def reason_duplicate(first_row: int | None) -> str:
@@ -249,9 +257,9 @@ def validate_chunk(chunk: Chunk, *, decimal_comma: bool,
     failed[list(chunk.malformed)] = True
     for mask, _ in failures:
         failed |= mask
-    blank_id = pc.match_substring_regex(arr["sale_id"], "^(" + BLANK + ")$").to_numpy(zero_copy_only=False)
     duplicate_of = {} if seen_sale_ids is None else _claim_sale_ids(
-        chunk.columns["sale_id"], blank_id, failed, chunk.first_row_number, seen_sale_ids
+        chunk.columns["sale_id"], blank_mask(arr["sale_id"]), failed, chunk.first_row_number,
+        seen_sale_ids,
     )
     if duplicate_of:
         failed[list(duplicate_of)] = True

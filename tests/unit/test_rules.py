@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loader.rules import BLANK, BLANK_CHARS, MAX_DECIMAL_PLACES, is_blank, reason_decimal_places
+from loader.rules import (
+    BLANK,
+    BLANK_CHARS,
+    MAX_DECIMAL_PLACES,
+    blank_mask,
+    is_blank,
+    reason_decimal_places,
+)
 
 # The interpretation, written out by hand: ASCII whitespace, Unicode spaces, zero-width/format.
 EXPECTED_BLANK_CHARS = set(
@@ -25,8 +34,13 @@ MIXED_ALPHABET = sorted(EXPECTED_BLANK_CHARS) + NOT_BLANK[:12] + ["é", "S"]
 
 
 def re2_blank(values: list[str]) -> list[bool]:
-    """BLANK through RE2, the way the rules run it on a column."""
+    """BLANK through RE2."""
     return pc.match_substring_regex(pa.array(values, pa.string()), "^(" + BLANK + ")$").to_pylist()
+
+
+def column_blank(values: list[str]) -> list[bool]:
+    """The way the rules check a whole column (trimming BLANK_CHARS, no regex)."""
+    return blank_mask(pa.array(values, pa.string())).tolist()
 
 
 def test_blank_set_is_the_documented_one():
@@ -41,6 +55,7 @@ def test_both_engines_agree_on_every_blank_character_and_on_near_misses():
     expected = [True] * (len(EXPECTED_BLANK_CHARS) + 2) + [False] * len(NOT_BLANK)
     assert [is_blank(v) for v in values] == expected
     assert re2_blank(values) == expected
+    assert column_blank(values) == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -49,8 +64,44 @@ def test_both_engines_agree_on_mixed_text(values):
     expected = [all(c in EXPECTED_BLANK_CHARS for c in v) for v in values]
     assert [is_blank(v) for v in values] == expected
     assert re2_blank(values) == expected
+    assert column_blank(values) == expected
 
 
 def test_decimal_places_reason_is_built_from_the_constant():
     assert MAX_DECIMAL_PLACES == 20
     assert reason_decimal_places("unit_price") == "unit_price: more than 20 decimal places"
+
+
+def _day_verdicts(values: list[str], optional: bool = False) -> tuple[list[bool], list[float]]:
+    from loader.rules import Day
+
+    cells = Day(optional=optional).check_array("sale_date", pa.array(values, pa.string()), False)
+    return cells.usable.tolist(), cells.numbers.tolist()
+
+
+def test_days_are_read_the_same_whether_or_not_the_chunk_holds_an_impossible_day():
+    # All real days: one cast of the whole column. With 2023-02-29 in it: the cast fails and
+    # the column is read again with that day masked. Year 0000 Arrow reads, the rule does not.
+    real = ["2024-02-29", " 2023-12-31\t", "0001-01-01", "9999-12-31"]
+    expected = [(date.fromisoformat(v.strip()) - date(1970, 1, 1)).days for v in real]
+    for extra in ([], ["2023-02-29"], ["0000-01-01"], ["2024-13-01", "2023-02-29"]):
+        usable, numbers = _day_verdicts(real + extra)
+        assert usable == [True] * len(real) + [False] * len(extra)
+        assert numbers[: len(real)] == expected
+
+
+def test_an_optional_day_column_without_blanks_or_with_them():
+    assert _day_verdicts(["2024-01-02", "2024-01-03"], optional=True)[0] == [True, True]
+    usable, _ = _day_verdicts(["2024-01-02", "\u200b", "", "2023-02-29"], optional=True)
+    assert usable == [True, False, False, False]
+
+
+def test_a_long_fraction_is_found_in_a_column_of_short_numbers_and_only_there():
+    from loader.rules import Number
+
+    long_value = "1." + "0" * (MAX_DECIMAL_PLACES + 1)
+    ok_value = "1." + "0" * MAX_DECIMAL_PLACES
+    for values, long_at in ((["1.5", "2"], []), (["1.5", long_value, ok_value], [1])):
+        cells = Number().check_array("unit_price", pa.array(values, pa.string()), False)
+        failures = dict((reason, mask.tolist()) for mask, reason in cells.failures)
+        assert [i for i, f in enumerate(failures[reason_decimal_places("unit_price")]) if f] == long_at

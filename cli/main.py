@@ -206,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("load", help="consume sales.files and load files into raw, then dbt build")
     s.add_argument("--exit-when-idle", type=float, default=None, metavar="SECONDS",
-                   help="return after this long with nothing to do")
+                   help="return after this long with nothing to do, counted once the loader "
+                        "has joined its consumer group")
     s.add_argument("--no-dbt", action="store_true", help="load only; do not run dbt build")
     s.add_argument("--batch-size", type=int, default=20, help="files per dbt build at most")
     s.add_argument("--group", default=CONSUMER_GROUP, help="consumer group")

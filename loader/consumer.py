@@ -91,9 +91,12 @@ class Ownership:
     def __init__(self) -> None:
         self._since: dict[tuple[str, int], int] = {}  # owned partition -> epoch it came
         self.epoch = 0  # counts assignment changes
+        self.joined_at: float | None = None  # monotonic time of the first assignment
 
     def assigned(self, partitions: list[Any]) -> None:
         self.epoch += 1
+        if self.joined_at is None:
+            self.joined_at = time.monotonic()
         self._since.update({(tp.topic, tp.partition): self.epoch for tp in partitions})
         log.info("partitions_assigned", partitions=_names(partitions))
 
@@ -342,9 +345,12 @@ class Loader:
                     self.finish_batch(batch)
                     idle_since = time.monotonic()
                 elif (exit_when_idle is not None and not self.builds.busy
-                      and time.monotonic() - max(idle_since, self.builds.last_success)
-                      >= exit_when_idle):
-                    # idle: no message and no build due since the last work
+                      and self.ownership.joined_at is not None
+                      and time.monotonic() - max(idle_since, self.builds.last_success,
+                                                 self.ownership.joined_at) >= exit_when_idle):
+                    # idle: a member of the group (joining is not idling: on a busy broker it
+                    # can take longer than the idle time), with no message and no build due
+                    # since the last work
                     log.info("idle_exit", idle_s=round(exit_when_idle, 1))
                     break
             if self.builds.error is not None:

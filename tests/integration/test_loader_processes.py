@@ -166,8 +166,11 @@ def test_batch_held_across_a_rebalance_hands_back_the_revoked_partition(world, c
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(holder.run)
         try:
-            wait_for(lambda: query(world, "select count(*) from raw.files")[0][0]
-                     >= len(key_partition) or running.done(), 180)
+            # every file loaded, and the holder through its held batch (the messages it
+            # hands back may come last in it)
+            wait_for(lambda: running.done() or (
+                query(world, "select count(*) from raw.files")[0][0] >= len(key_partition)
+                and any("event=batch_done" in r.getMessage() for r in caplog.records)), 180)
         finally:
             holder.stop.set()
             for proc in joiner:

@@ -437,7 +437,7 @@ def _history_key(i: int) -> str:
 
 def _put_history(settings: Any, prefix: str, objects: int) -> None:
     """Put `objects` one-byte files under `prefix`. Runs in a process of its own: the stores
-    upload the history, not the watcher. Done in the timing process (up to stop 29), the
+    upload the history, not the watcher. Done in the timing process (until 2026-12-06), the
     ~300,000 objects botocore leaves behind for 100,000 puts were collected by Python's GC
     during one timed poll: 552 ms, against 2-5 ms for the others (a gen-0 collection of
     298,919 objects, seen with `gc.callbacks`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -331,3 +332,35 @@ def test_minio_bucket_notification_is_loaded_unchanged(world):
     run_loader(world)
     assert files(world) == [(key, "loaded", 2, 2, 0, None)]
     assert query(world, "select etag from raw.files") == [(etag,)]
+
+
+def test_exit_when_idle_counts_from_joining_the_group_not_from_start(world):
+    """A loader whose group join takes longer than its idle time still loads what was
+    announced. Another member of the group that serves no rebalance callback for 4 s holds
+    the join back (the coordinator waits for every member to rejoin); counted from start,
+    the loader would give up after its 1 s of "idleness" before it owned a partition."""
+    import threading
+
+    from confluent_kafka import Consumer
+
+    from salespipe import kafka
+
+    put_and_announce(world, "incoming/late-join.csv", to_csv([sale("J1")]))
+    group = f"g-{world.files_topic}"
+    holder = Consumer(kafka.consumer_config(world.settings, group))
+    assigned = threading.Event()
+    holder.subscribe([world.dlq_topic], on_assign=lambda _c, _p: assigned.set(),
+                     on_revoke=lambda _c, _p: None)
+    deadline = time.monotonic() + 60
+    while not assigned.is_set():
+        assert time.monotonic() < deadline, "the holding member never joined"
+        holder.poll(0.2)
+    released = threading.Timer(4.0, lambda: [holder.poll(0.5), holder.close()])
+    released.start()
+    started = time.monotonic()
+    try:
+        run_loader(world, idle=1.0)
+    finally:
+        released.join()
+    assert time.monotonic() - started >= 4.0  # it did wait for the join
+    assert files(world) == [("incoming/late-join.csv", "loaded", 1, 1, 0, None)]

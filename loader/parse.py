@@ -136,6 +136,9 @@ class CsvFile:
                 include_columns=list(wanted.values()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                # `open_csv` has read the whole file as this encoding already; checking it
+                # again cost 0.06 s per million rows.
+                check_utf8=False,
             ),
         )
         pending: list[pa.RecordBatch] = []
@@ -319,6 +322,22 @@ def _refuse_mixed(path: Path) -> None:
                     "not decode as UTF-8 (re-export the whole file as UTF-8)")
 
 
+def _cp1252_bytes(block: bytes) -> bool:
+    return len(block.translate(None, _CP1252_UNDEFINED)) == len(block)
+
+
+def _cp1252_prefix(path: Path, size: int) -> bool:
+    """Whether the first `size` bytes are Windows-1252 text. Asked only once the file is known
+    not to be UTF-8 (in its first non-UTF-8 block, usually the first): checking every block
+    of every file cost 0.17 s per million upstream rows, as much as the UTF-8 check."""
+    with open(path, "rb") as fh:
+        while size > 0 and (block := fh.read(min(_SCAN_BLOCK, size))):
+            size -= len(block)
+            if not _cp1252_bytes(block):
+                return False
+    return True
+
+
 def _sniff_encoding(path: Path, record_bytes: int = DEFAULT_LIMITS.record_bytes) -> str:
     """One streaming pass: NUL bytes or undecodable bytes mean binary; UTF-8 letters in a
     file that is not UTF-8 mean mixed encodings; a line over `record_bytes` is refused."""
@@ -337,8 +356,9 @@ def _sniff_encoding(path: Path, record_bytes: int = DEFAULT_LIMITS.record_bytes)
                     utf8.decode(block)
                 except UnicodeDecodeError:
                     is_utf8 = False
-            if is_cp1252 and len(block.translate(None, _CP1252_UNDEFINED)) != len(block):
-                is_cp1252 = False
+                    is_cp1252 = _cp1252_prefix(path, size)
+            elif is_cp1252:
+                is_cp1252 = _cp1252_bytes(block)
             lines.feed(block)
             if not (is_utf8 or is_cp1252):
                 break
@@ -349,6 +369,7 @@ def _sniff_encoding(path: Path, record_bytes: int = DEFAULT_LIMITS.record_bytes)
             utf8.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
+            is_cp1252 = _cp1252_prefix(path, size)
     if is_utf8:
         return "utf-8-sig" if first == codecs.BOM_UTF8 else "utf-8"
     if is_cp1252:

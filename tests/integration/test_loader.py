@@ -364,3 +364,15 @@ def test_exit_when_idle_counts_from_joining_the_group_not_from_start(world):
         released.join()
     assert time.monotonic() - started >= 4.0  # it did wait for the join
     assert files(world) == [("incoming/late-join.csv", "loaded", 1, 1, 0, None)]
+
+
+def test_text_that_copy_could_misread_unquoted_is_stored_exactly(world):
+    # Rows without a delimiter, quote or line break travel to PostgreSQL unquoted; these are
+    # the values such a field could be misread as: NULL markers, the end-of-data marker,
+    # backslashes and the significant spaces of text stored exactly as sent.
+    tricky = [" padded ", "\\N", "NULL", "\\.", "back\\slash", "semi;colon", "tab\there", "'"]
+    rows = [sale(f"S{i}", customer_name=name) for i, name in enumerate(tricky)]
+    put_and_announce(world, "incoming/unquoted.csv", to_csv(rows))
+    run_loader(world)
+    got = [r[0] for r in query(world, "select customer_name from raw.sales order by row_number")]
+    assert got == tricky

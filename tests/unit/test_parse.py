@@ -184,3 +184,40 @@ def test_chunks_rejects_non_positive_size(tmp_path):
     f = open_csv(FIXTURES / "header_only.csv")
     with pytest.raises(ValueError):
         next(f.chunks(0))
+
+
+def _sales_text(n_rows: int, name: str) -> str:
+    header = ",".join(parse.RAW_SALES_COLUMNS)
+    row = ",".join(name if col == "customer_name" else "x" for col in parse.RAW_SALES_COLUMNS)
+    return header + "\n" + "\n".join([row] * n_rows) + "\n"
+
+
+def test_utf8_bytes_that_windows_1252_lacks_still_count_once_the_file_is_not_utf8(tmp_path):
+    # "Ā" is C4 80 and "ā" C4 81 in UTF-8; 0x81 is undefined in Windows-1252. The first
+    # megabyte is valid UTF-8, so only the lone 0xE7 (a Windows-1252 "ç") further on shows
+    # the file is not UTF-8: Windows-1252 must then be checked from the start, not from there.
+    first = _sales_text(1, "Māria").encode()
+    ascii_rows = _sales_text(40_000, "Maria").encode().split(b"\n", 1)[1]
+    assert len(ascii_rows) > parse._SCAN_BLOCK  # the 0xE7 is in a block without 0x81
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(first + ascii_rows
+                     + _sales_text(1, "Concei\xe7\xe3o").encode("cp1252").split(b"\n", 1)[1])
+    with pytest.raises(FileRejected, match="neither UTF-8 nor Windows-1252"):
+        open_csv(path)
+
+
+def test_windows_1252_file_past_the_first_block_is_read_as_such(tmp_path):
+    path = tmp_path / "br.csv"
+    path.write_bytes(_sales_text(20_000, "Conceição").encode("cp1252"))
+    assert path.stat().st_size > parse._SCAN_BLOCK
+    assert open_csv(path).encoding == "cp1252"
+
+
+def test_file_ending_inside_a_utf8_letter_is_checked_for_windows_1252_from_the_start(tmp_path):
+    # Only the last byte (a cut "ç", C3 without its A7) shows the file is not UTF-8.
+    path = tmp_path / "cut.csv"
+    path.write_bytes(_sales_text(2, "Maria").encode() + b"Jos\xc3")
+    assert open_csv(path).encoding == "cp1252"
+    path.write_bytes(_sales_text(2, "Māria").encode() + b"Jos\xc3")  # 0x81: not Windows-1252
+    with pytest.raises(FileRejected, match="neither UTF-8 nor Windows-1252"):
+        open_csv(path)

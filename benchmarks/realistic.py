@@ -78,12 +78,12 @@ def bench_loader_vs_ceiling(b: Any, rows: int, samples: int = 3) -> dict[str, An
         key = f"incoming/at_scale_{i}.csv"
         b.upload(key, path)
         checkpoint(b.settings)
-        once = b.load_once(key)
+        once = b.load_once_loaded(key)
         ours.append(once["seconds"])
         stages.append(once["timings_ms"])  # where the loader's time went, stage by stage
-        b.upload(f"{key}.cold", path)
+        b.upload(key.replace(".csv", "_cold.csv"), path)
         checkpoint(b.settings)
-        cold.append(b.load_once(f"{key}.cold", cold=True)["seconds"])  # the old method
+        cold.append(b.load_once_loaded(key.replace(".csv", "_cold.csv"), cold=True)["seconds"])
         checkpoint(b.settings)
         ceiling.append(_ceiling_copy(b, keyed))
     keyed.unlink()

@@ -56,13 +56,11 @@ run: install
 
 # Tests run in parallel: most of a test's time is spent waiting on a server or on dbt, so
 # three workers on two cores finish sooner than one; a module's tests stay on one worker, so
-# its fixtures are built once. Tests marked `exclusive` restart a shared service and run
-# alone, after the rest.
+# its fixtures are built once. A test that stops or restarts a server starts one of its own.
 PYTEST_WORKERS ?= 3
 
 test: install browser postgres15 pgbouncer versitygw services-up
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope -m "not exclusive" --durations=25
-	$(BIN)/pytest -q -m exclusive --durations=5
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadscope --durations=25
 
 test-unit: install
 	$(BIN)/pytest -q tests/unit

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from loader.events import ObjectRef
+from loader.limits import Limits
 from loader.load import load_object, warm_up
 from salespipe import db, s3
 from salespipe.settings import load_settings
@@ -52,7 +53,8 @@ def main() -> None:
         if not args.cold:
             warm_up(Path(tmp))
         started = time.perf_counter()
-        outcome = load_object(conn, client, ref, Path(tmp), threading.Event())
+        outcome = load_object(conn, client, ref, Path(tmp), threading.Event(),
+                              Limits.from_settings(settings))  # as `salespipe load`
         seconds = time.perf_counter() - started
         timings = conn.execute("select timings_ms from raw.files where file_id = %s",
                                (outcome.file_id,)).fetchone()

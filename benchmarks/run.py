@@ -88,10 +88,13 @@ class Bench:
     def upload(self, key: str, path: Path) -> None:
         self.s3.upload_file(str(path), self.settings.BUCKET_NAME, key)
 
-    def load_once(self, key: str, cold: bool = False) -> dict[str, Any]:
+    def load_once(self, key: str, cold: bool = False,
+                  unpack_limit: int | None = None) -> dict[str, Any]:
         cmd = [str(BIN / "python"), "-m", "benchmarks.load_once", "--key", key]
+        env = self.env if unpack_limit is None else {
+            **self.env, "LOADER_MAX_UNPACKED_BYTES": str(unpack_limit)}
         out = subprocess.run([*cmd, "--cold"] if cold else cmd,
-                             env=self.env, capture_output=True, text=True, check=True,
+                             env=env, capture_output=True, text=True, check=True,
                              cwd=project_root())
         return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -580,11 +583,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = dict(gen=2_000, load=5_000, compare=1_000, samples=3, xlsx=500, fresh_files=2,
                  fresh_rows=200, burst_files=2, burst_rows=200, small=2_000, large=6_000,
                  file_rows=2_000, inc=500, members=[(2, 500), (2, 1_000)], members_samples=1,
-                 watch=300, limits=2_000) if args.smoke else dict(
+                 watch=300, limits=2_000, bomb=80 << 20, unpack_limit=64 << 20) if args.smoke else dict(
         gen=1_000_000, load=1_000_000, compare=200_000, samples=3, xlsx=100_000, fresh_files=20,
         fresh_rows=5_000, burst_files=10, burst_rows=5_000, small=100_000, large=10_000_000,
         file_rows=200_000, inc=10_000, members=[(24, 5_000), (12, 100_000)],
-        members_samples=3, watch=100_000, limits=10_000_000)
+        members_samples=3, watch=100_000, limits=10_000_000, bomb=5 << 30, unpack_limit=None)
     if args.large:
         sizes["large"] = args.large
     b = Bench(args.smoke)
@@ -602,7 +605,7 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
         # sections of their own, without a before/after history
         if args.only in ("watcher", "members", "scale", "limits"):
             if args.only == "limits":
-                previous["limits"] = bench_limits(b, sizes["limits"])
+                previous["limits"] = bench_limits(b, sizes["limits"], sizes["bomb"], sizes["unpack_limit"])
             elif args.only == "watcher":
                 previous.setdefault("watcher_history", []).append(previous["watcher"])
                 previous["watcher"] = bench_watcher(b, sizes["watch"])
@@ -656,7 +659,7 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
     print("watcher ...", flush=True)
     results["watcher"] = bench_watcher(b, sizes["watch"])
     print("loader memory on a huge file and the hostile corpus ...", flush=True)
-    results["limits"] = bench_limits(b, sizes["limits"])
+    results["limits"] = bench_limits(b, sizes["limits"], sizes["bomb"], sizes["unpack_limit"])
     print("dbt and dashboard at scale ...", flush=True)
     b2 = Bench(args.smoke)  # a clean warehouse for the scale test
     try:

@@ -190,7 +190,8 @@ def _search(arr: pa.Array, pattern: str) -> np.ndarray:
 
 def _floats(text: pa.Array, ok: np.ndarray) -> np.ndarray:
     """Float values of pattern-checked, normalized text (0 where not ok)."""
-    return pc.cast(pc.if_else(pa.array(ok), text, "0"), pa.float64()).to_numpy(zero_copy_only=False)
+    usable = text if ok.all() else pc.if_else(pa.array(ok), text, "0")
+    return pc.cast(usable, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _null_where(blank: np.ndarray, arr: pa.Array) -> pa.Array:
@@ -270,8 +271,12 @@ class Day(ColumnRule):
 
     def check_array(self, col: str, arr: pa.Array, comma: bool) -> Cells:
         trimmed = pc.utf8_trim(arr, " \t")
-        form = _match(arr, _DATE)
-        days = _days(trimmed, form)
+        days = _every_day(trimmed)
+        if days is not None:  # every value has the form: no regex needed
+            form = np.ones(len(arr), dtype=bool)
+        else:
+            form = _match(arr, _DATE)
+            days = _days(trimmed, form)
         ok = form & (days >= _DAY_ONE)  # Arrow reads year 0000; Python and the rule do not
         days = np.where(ok, days, 0)
         if not self.optional:
@@ -286,6 +291,17 @@ class Day(ColumnRule):
 
 
 _DAY_ONE = (date(1, 1, 1) - date(1970, 1, 1)).days
+
+
+def _every_day(trimmed: pa.Array) -> np.ndarray | None:
+    """Days since 1970-01-01 when every value is a real day of the YYYY-MM-DD form, else None.
+    Arrow's cast accepts exactly 10 characters, 4-2-2 ASCII digits between "-", a month
+    01-12 and a day of that month, so where it succeeds the `_DATE` form holds and its regex
+    (a third of the day check's cost) can be skipped."""
+    try:
+        return pc.cast(pc.cast(trimmed, pa.date32()), pa.int32()).to_numpy()
+    except pa.ArrowInvalid:
+        return None
 
 
 def _days(trimmed: pa.Array, form: np.ndarray) -> np.ndarray:

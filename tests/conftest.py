@@ -42,14 +42,16 @@ class World:
         return Topics(self.files_topic, self.dlq_topic, self.loads_topic)
 
 
-def make_world(base_settings, name: str, partitions: int = 3) -> World:
+def make_world(base_settings, name: str, partitions: int = 3, **services: str) -> World:
+    """A world on the shared services, or on a server of the test's own where `services`
+    says so (e.g. POSTGRES_PORT, BOOTSTRAP_SERVERS)."""
     from salespipe import db, kafka, s3
     from salespipe.settings import load_settings
 
     suffix = uuid.uuid4().hex[:8]
     dbname = f"t_{name}_{suffix}"
     bucket = f"t-{name.replace('_', '-')}-{suffix}"
-    settings = load_settings(POSTGRES_DB=dbname, BUCKET_NAME=bucket)
+    settings = load_settings(POSTGRES_DB=dbname, BUCKET_NAME=bucket, **services)
     db.ensure_database(settings, dbname)
     db.migrate(settings)
     s3.ensure_bucket(settings)

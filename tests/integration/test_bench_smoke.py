@@ -50,6 +50,11 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     # the loaders and their builds are a share of the whole machine
     assert all(0 < m["cpu_loaders_two_loaders"] <= 1 for m in [members, *members["more"]])
     assert members["speedup_built"] > 0
+    # the smoke run's bombs are small, and so is the limit the loader is given for them
+    bombs = {f["file"]: f for f in figures["limits"]["files"] if f["file"].startswith("bomb_")}
+    assert set(bombs) == {"bomb_80MiB.csv.gz", "bomb_80MiB.zip"}
+    assert all(f["status"] == "rejected" and "over the limit of 67,108,864" in f["reason"]
+               for f in bombs.values())
     assert figures["watcher"]["objects"] == 300 and figures["watcher"]["polls"] == 10
     assert figures["watcher"]["history_in_incoming"]["poll_ms_median"] > 0
     assert 0 < figures["watcher"]["state_bytes"] <= 1_000_000

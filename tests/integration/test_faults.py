@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,6 +14,7 @@ from cli.local import kafka as kafka_service
 from cli.local import postgres as pg_service
 from cli.local.process import StateFile, port_open, stop_pid
 from salespipe.settings import state_dir
+from tests.conftest import make_world
 from tests.integration.loader_support import put, put_and_announce, query, sale, to_csv
 from tests.integration.tcp_proxy import TcpProxy
 from tests.integration.test_loader_processes import SALESPIPE, loader_cmd, wait_for
@@ -35,8 +37,33 @@ def stop_loader(proc: subprocess.Popen) -> str:
     return proc.stderr.read() if proc.stderr else ""
 
 
-@pytest.mark.exclusive  # stops the shared broker every other test is using
-def test_kafka_broker_down_for_20s_while_files_arrive(world, tmp_path):
+@pytest.fixture
+def own_kafka(tmp_path):
+    """A broker of the test's own, started as `salespipe services up` starts the shared one
+    (same jars, same configuration), so the test may stop it while other tests run."""
+    base = tmp_path / "kafka"
+    base.mkdir()
+    (base / "libs").symlink_to(state_dir() / "kafka" / "libs")  # resolved once, shared
+    broker = SimpleNamespace(base=base, info=kafka_service.start(base, {}))
+    try:
+        yield broker
+    finally:
+        stop_pid(int(broker.info["pid"]), timeout=30)
+
+
+@pytest.fixture
+def own_postgres(tmp_path):
+    """A PostgreSQL server of the test's own, started as the shared one is, to restart."""
+    info = pg_service.start(tmp_path / "postgres", {})
+    try:
+        yield info
+    finally:
+        pg_service.stop(info)
+
+
+def test_kafka_broker_down_for_20s_while_files_arrive(base_settings, own_kafka, tmp_path):
+    world = make_world(base_settings, "kafka_down",
+                       BOOTSTRAP_SERVERS=f"127.0.0.1:{own_kafka.info['port']}")
     watcher = subprocess.Popen([SALESPIPE, "watch", "--interval", "0.5", "--topic",
                                 world.files_topic], env=world.env,
                                stderr=open(tmp_path / "watch.log", "w"))
@@ -46,15 +73,13 @@ def test_kafka_broker_down_for_20s_while_files_arrive(world, tmp_path):
     try:
         put(world, keys[0], rows_for("K0"))
         wait_for(lambda: loaded_once(world, keys[:1]))
-        info = StateFile().read()["kafka"]
-        stop_pid(int(info["pid"]), timeout=30)
+        stop_pid(int(own_kafka.info["pid"]), timeout=30)
         outage_started = time.monotonic()
         for i, key in enumerate(keys[1:], start=1):
             put(world, key, rows_for(f"K{i}"))
             time.sleep(3)
         time.sleep(max(0.0, 20 - (time.monotonic() - outage_started)))
-        StateFile().update("kafka", kafka_service.start(state_dir() / "kafka",
-                                                        StateFile().read()["kafka"]))
+        own_kafka.info = kafka_service.start(own_kafka.base, own_kafka.info)  # same ports
         wait_for(lambda: loaded_once(world, keys), timeout=180)
     finally:
         watcher.send_signal(signal.SIGTERM)
@@ -63,8 +88,8 @@ def test_kafka_broker_down_for_20s_while_files_arrive(world, tmp_path):
     assert query(world, "select count(*) from raw.sales")[0][0] == 5 * len(keys)
 
 
-@pytest.mark.exclusive  # every other test's database goes down with it
-def test_postgres_restarted_in_the_middle_of_a_load(world):
+def test_postgres_restarted_in_the_middle_of_a_load(base_settings, own_postgres):
+    world = make_world(base_settings, "pg_restart", POSTGRES_PORT=str(own_postgres["port"]))
     n = 300_000
     put_and_announce(world, "incoming/big.csv", to_csv([sale(f"P{i}") for i in range(n)]))
     loader = subprocess.Popen(loader_cmd(world, "--no-dbt"), env=world.env,
@@ -72,7 +97,7 @@ def test_postgres_restarted_in_the_middle_of_a_load(world):
     try:
         wait_for(lambda: query(world, "select count(*) from pg_stat_activity where query "
                                       "ilike 'copy raw.sales%%'")[0][0] > 0)
-        pg_service.restart(StateFile().read()["postgres"])
+        pg_service.restart(own_postgres)
         wait_for(lambda: loaded_once(world, ["incoming/big.csv"]), timeout=240)
     finally:
         logs = stop_loader(loader)

@@ -105,3 +105,26 @@ def test_a_long_fraction_is_found_in_a_column_of_short_numbers_and_only_there():
         cells = Number().check_array("unit_price", pa.array(values, pa.string()), False)
         failures = dict((reason, mask.tolist()) for mask, reason in cells.failures)
         assert [i for i, f in enumerate(failures[reason_decimal_places("unit_price")]) if f] == long_at
+
+
+NEAR_DAYS = ["2027-1-01", "+2027-01-01", "2027-01-01T00:00", "２０２７-01-01", "2027/01/01",
+             "20270101", "2027-00-10", "2027-01-00", "-027-01-01", "2027-01-01Z", "2027-01-+1",
+             "2027- 1-01", "2027-01- 1", "1e10-01-01", "2027-01-011", "99999-01-01",
+             "2027-01-01\u200b", "2027-01", "0000-01-01", "2023-02-29", " 2027-01-01 ", "\t2024-02-29"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.dates(), st.sampled_from(["", " ", "\t", "  "])), min_size=1,
+                max_size=20),
+       st.sampled_from([None, *NEAR_DAYS]))
+def test_a_day_column_agrees_with_the_day_rule_value_by_value(days, odd):
+    # A column of real days is read by one date cast and no regex; one odd value sends the
+    # column down the regex path. Either way each verdict is the single-value rule's.
+    from loader.rules import Day
+
+    values = [pad + d.isoformat() + pad for d, pad in days] + ([odd] if odd is not None else [])
+    cells = Day().check_array("sale_date", pa.array(values, pa.string()), False)
+    expected = [Day().check("sale_date", v, False) for v in values]
+    assert cells.usable.tolist() == [e.reason is None for e in expected]
+    assert [n for n, e in zip(cells.numbers.tolist(), expected, strict=True) if e.reason is None] == [
+        (e.value - date(1970, 1, 1)).days for e in expected if e.reason is None]

@@ -75,15 +75,10 @@ def bench_loader_vs_ceiling(b: Any, rows: int, samples: int = 3) -> dict[str, An
     keyed = _keyed_copy_file(path, next_file_id)
     ours, cold, ceiling, stages = [], [], [], []
     for i in range(samples):
-        key = f"incoming/at_scale_{i}.csv"
-        b.upload(key, path)
-        checkpoint(b.settings)
-        once = b.load_once_loaded(key)
+        once, cold_once = b.warm_and_cold(f"incoming/at_scale_{i}.csv", path, i)
         ours.append(once["seconds"])
         stages.append(once["timings_ms"])  # where the loader's time went, stage by stage
-        b.upload(key.replace(".csv", "_cold.csv"), path)
-        checkpoint(b.settings)
-        cold.append(b.load_once_loaded(key.replace(".csv", "_cold.csv"), cold=True)["seconds"])
+        cold.append(cold_once["seconds"])
         checkpoint(b.settings)
         ceiling.append(_ceiling_copy(b, keyed))
     keyed.unlink()

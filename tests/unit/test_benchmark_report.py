@@ -38,7 +38,24 @@ def test_a_fair_ceiling_slower_than_the_loader_marks_the_run_invalid():
     run = copy.deepcopy(RUN)
     run["loader_at_scale"].update(method="fresh table", valid=False, share_of_ceiling=1.2)
     row = next(line for line in readme_block(run).splitlines() if "plain COPY" in line)
-    assert "run invalid" in row and "met" not in row
+    assert "run invalid" in row and row.split("|")[-2].strip() == "—"  # no verdict
+
+
+def test_the_cold_figure_of_the_old_method_is_published_beside_the_warm_one():
+    run = copy.deepcopy(RUN)
+    run["loader"].update(speedup=21.0, cold_speedup=17.5)
+    run["loader_at_scale"].update(method="fresh table", valid=True, share_of_ceiling=0.7,
+                                  cold_share_of_ceiling=0.6)
+    rows = readme_block(run).splitlines()
+    naive = next(line for line in rows if "naive baseline" in line)
+    ceiling = next(line for line in rows if "plain COPY" in line)
+    assert "21.0× (" in naive and "the method before 2026-12-07: 17.5×" in naive
+    assert naive.endswith("| met |")  # the verdict reads the new method's figure
+    assert "70% (" in ceiling and "the method before 2026-12-07: 60%" in ceiling
+    assert "Method changed on 2026-12-07" in render(run)
+    for section, field in (("loader", "cold_speedup"), ("loader_at_scale", "cold_share_of_ceiling")):
+        del run[section][field]
+    assert "the method before" not in readme_block(run) and "Method changed on" not in render(run)
 
 
 def _watcher_run(polls_ms: list[float]) -> dict:
@@ -74,7 +91,7 @@ def test_a_changed_watcher_method_publishes_the_old_figure_beside_the_new():
     assert "one poll took 552 ms" in text and "another process: max 9 ms" in text
     row = next(line for line in readme_block(run).splitlines() if "Watcher poll" in line)
     assert "9 ms (old method: 552 ms max;" in row
-    assert "Method changed" not in render(_watcher_run([4.0, 9.0, 3.0, 4.0]))
+    assert "Method changed: until" not in render(_watcher_run([4.0, 9.0, 3.0, 4.0]))
 
 
 def test_member_rows_of_the_watcher_keyed_method_name_loaded_and_built():

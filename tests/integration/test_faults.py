@@ -43,7 +43,9 @@ def own_kafka(tmp_path):
     (same jars, same configuration), so the test may stop it while other tests run."""
     base = tmp_path / "kafka"
     base.mkdir()
-    (base / "libs").symlink_to(state_dir() / "kafka" / "libs")  # resolved once, shared
+    jars = state_dir() / "kafka" / "libs"  # resolved by `services up`; else resolved here
+    if jars.is_dir():
+        (base / "libs").symlink_to(jars)
     broker = SimpleNamespace(base=base, info=kafka_service.start(base, {}))
     try:
         yield broker

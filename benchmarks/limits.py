@@ -22,13 +22,14 @@ def bench_limits(b: Any, big_rows: int, bomb_bytes: int = 5 << 30,
                  unpack_limit: int | None = None) -> dict[str, Any]:
     files: list[dict[str, Any]] = []
     bomb = f"{bomb_bytes >> 30}GiB" if bomb_bytes >= 1 << 30 else f"{bomb_bytes >> 20}MiB"
+    limit = {} if unpack_limit is None else {"LOADER_MAX_UNPACKED_BYTES": str(unpack_limit)}
 
     def one(name: str, path: Path) -> None:
         key = f"incoming/limits/{name}"
         b.upload(key, path)
         size = path.stat().st_size
         path.unlink()
-        run = b.load_once(key, unpack_limit=unpack_limit)
+        run = b.load_once(key, settings=limit)
         files.append({"file": name, "bytes": size, "status": run["status"],
                       "reason": run.get("reason"), "rows_valid": run["rows_valid"],
                       "seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"]})

@@ -90,12 +90,13 @@ class Bench:
         self.s3.upload_file(str(path), self.settings.BUCKET_NAME, key)
 
     def load_once(self, key: str, cold: bool = False,
-                  unpack_limit: int | None = None) -> dict[str, Any]:
+                  settings: dict[str, str] | None = None) -> dict[str, Any]:
+        """The loader on one object in a fresh process; `settings` override the environment
+        (e.g. a LOADER_MAX_* limit)."""
         cmd = [str(BIN / "python"), "-m", "benchmarks.load_once", "--key", key]
-        env = self.env if unpack_limit is None else {
-            **self.env, "LOADER_MAX_UNPACKED_BYTES": str(unpack_limit)}
         out = subprocess.run([*cmd, "--cold"] if cold else cmd,
-                             env=env, capture_output=True, text=True, check=True,
+                             env={**self.env, **(settings or {})}, capture_output=True,
+                             text=True, check=True,
                              cwd=project_root())
         return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -119,3 +119,16 @@ class KafkaCluster:
                     os.waitpid(n.pid, 0)
                 except ChildProcessError:
                     pass
+
+
+def start_own_broker(base: Path, previous: dict | None = None) -> dict:
+    """One broker in `base`, started by the code and configuration `salespipe services up`
+    uses, for a test that stops it or runs a stack of its own. It shares the jars `services
+    up` resolved; with an external broker there are none, and it resolves its own."""
+    from cli.local import kafka as kafka_service
+
+    base.mkdir(parents=True, exist_ok=True)
+    jars = state_dir() / "kafka" / "libs"
+    if jars.is_dir() and not (base / "libs").exists():
+        (base / "libs").symlink_to(jars)
+    return kafka_service.start(base, previous or {})

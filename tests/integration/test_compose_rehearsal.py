@@ -35,11 +35,11 @@ import pytest
 import yaml
 from psycopg import sql
 
-from cli.local import kafka as kafka_service
 from cli.local import postgres as pg_service
 from cli.local import s3 as s3_service
 from cli.local.process import free_port, stop_pid
 from salespipe.settings import LOCAL_PG_PASSWORD, LOCAL_PG_USER, state_dir
+from tests.integration.kafka_cluster import start_own_broker
 
 pytestmark = pytest.mark.integration
 
@@ -183,17 +183,11 @@ def stack(base_settings) -> Iterator[Stack]:
     # Under the checkout's state directory, like the local services: the server runs as an
     # unprivileged user when the tests run as root, and pytest's tmp directories are 0700.
     base = state_dir() / f"rehearsal-{uuid.uuid4().hex[:8]}"
-    (base / "kafka").mkdir(parents=True)
-    # The jars `services up` resolved for the checkout's broker (no second Maven run); with
-    # an external broker there are none yet, and the private broker resolves its own.
-    jars = state_dir() / "kafka" / "libs"
-    if jars.is_dir():
-        (base / "kafka" / "libs").symlink_to(jars)
     started: dict[str, dict[str, Any]] = {}
     try:
         started["postgres"] = pg_service.start(base / "postgres", {})
         started["s3"] = s3_service.start(base / "s3", {})
-        started["kafka"] = kafka_service.start(base / "kafka", {})
+        started["kafka"] = start_own_broker(base / "kafka")
         ports = {name: int(info["port"]) for name, info in started.items()}
         _mimic_postgres_image(ports["postgres"], SERVICES["postgres"]["environment"])
         stack = Stack(base, ports)

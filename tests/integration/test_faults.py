@@ -10,11 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from cli.local import kafka as kafka_service
 from cli.local import postgres as pg_service
 from cli.local.process import StateFile, port_open, stop_pid
-from salespipe.settings import state_dir
 from tests.conftest import make_world
+from tests.integration.kafka_cluster import start_own_broker
 from tests.integration.loader_support import put, put_and_announce, query, sale, to_csv
 from tests.integration.tcp_proxy import TcpProxy
 from tests.integration.test_loader_processes import SALESPIPE, loader_cmd, wait_for
@@ -42,11 +41,7 @@ def own_kafka(tmp_path):
     """A broker of the test's own, started as `salespipe services up` starts the shared one
     (same jars, same configuration), so the test may stop it while other tests run."""
     base = tmp_path / "kafka"
-    base.mkdir()
-    jars = state_dir() / "kafka" / "libs"  # resolved by `services up`; else resolved here
-    if jars.is_dir():
-        (base / "libs").symlink_to(jars)
-    broker = SimpleNamespace(base=base, info=kafka_service.start(base, {}))
+    broker = SimpleNamespace(base=base, info=start_own_broker(base))
     try:
         yield broker
     finally:
@@ -81,7 +76,7 @@ def test_kafka_broker_down_for_20s_while_files_arrive(base_settings, own_kafka, 
             put(world, key, rows_for(f"K{i}"))
             time.sleep(3)
         time.sleep(max(0.0, 20 - (time.monotonic() - outage_started)))
-        own_kafka.info = kafka_service.start(own_kafka.base, own_kafka.info)  # same ports
+        own_kafka.info = start_own_broker(own_kafka.base, own_kafka.info)  # same ports
         wait_for(lambda: loaded_once(world, keys), timeout=180)
     finally:
         watcher.send_signal(signal.SIGTERM)

@@ -37,6 +37,20 @@ def test_long_line_across_scan_blocks_is_refused_before_parsing(tmp_path):
                              "(LOADER_MAX_RECORD_BYTES)")
 
 
+@pytest.mark.parametrize("short_lines", [0, 1, 40_000, 80_000, 130_000])
+@pytest.mark.parametrize("long_bytes", [5_001, 70_000, 1_500_000])
+def test_a_long_line_after_many_blocks_is_named_by_its_line_number(tmp_path, short_lines,
+                                                                   long_bytes):
+    # The long line starts inside a 1 MiB scan block, at its start, or spans several blocks.
+    header = to_csv([]).rstrip(b"\n")
+    lines = [header] + [b"a,b,c,d,e,f,g,h,i,j,k,l,m"] * short_lines + [b"x" * long_bytes] + [b"y"]
+    path = hostile.write(tmp_path / "l.csv", b"\n".join(lines) + b"\n")
+    line = short_lines + 2
+    assert lines[line - 1] == b"x" * long_bytes
+    assert _reason(path, Limits(record_bytes=5_000)) == (
+        f"line {line} is longer than the limit of 5,000 bytes (LOADER_MAX_RECORD_BYTES)")
+
+
 def test_utf8_rows_then_a_cp1252_row_are_refused_as_mixed(tmp_path):
     path = hostile.write(tmp_path / "mixed.csv", hostile.mixed_encodings())
     with pytest.raises(FileRejected) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import given, settings
@@ -128,3 +129,52 @@ def test_a_day_column_agrees_with_the_day_rule_value_by_value(days, odd):
     assert cells.usable.tolist() == [e.reason is None for e in expected]
     assert [n for n, e in zip(cells.numbers.tolist(), expected, strict=True) if e.reason is None] == [
         (e.value - date(1970, 1, 1)).days for e in expected if e.reason is None]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.dates().map(date.isoformat),
+                          st.sampled_from(["", " ", "\t", " \t ", "\u200b", "\u00a0", " x"])),
+                min_size=1, max_size=20),
+       st.sampled_from([None, *NEAR_DAYS]))
+def test_an_optional_day_column_agrees_with_the_day_rule_value_by_value(values, odd):
+    # Blanks of spaces and tabs are skipped by the one date cast; any other blank or odd value
+    # sends the column down the regex path. Either way verdict, NULL and text are the rule's.
+    from loader.rules import Day
+
+    values = values + ([odd] if odd is not None else [])
+    rule = Day(optional=True)
+    cells = rule.check_array("payment_date", pa.array(values, pa.string()), False)
+    expected = [rule.check("payment_date", v, False) for v in values]
+    failed = np.zeros(len(values), dtype=bool)
+    for mask, _ in cells.failures:
+        failed |= mask
+    assert failed.tolist() == [e.reason is not None for e in expected]
+    assert cells.usable.tolist() == [e.value is not None for e in expected]
+    assert [s for s, e in zip(cells.stored.to_pylist(), expected, strict=True)
+            if e.reason is None] == [e.stored for e in expected if e.reason is None]
+
+
+NEAR_QUANTITIES = ["+5", "0x10", "0X1F", " 5", "5 ", "5.0", "5,0", "3.", "-5", "-0", "٣", "５", "",
+                   "1e3", "0000000000000001", "999999999999999", "2147483648", "1_000", "1.000"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**15 - 1), st.sampled_from(["", "0", "000"])),
+                min_size=1, max_size=20),
+       st.sampled_from([None, *NEAR_QUANTITIES]), st.booleans())
+def test_a_quantity_column_agrees_with_the_whole_number_rule_value_by_value(numbers, odd, comma):
+    # A column of plain digits is read by one integer cast and no regex; one odd value sends
+    # the column down the regex path. Either way reasons and stored text are the rule's.
+    from loader.rules import WholeNumber
+
+    values = [zeros + str(n) for n, zeros in numbers] + ([odd] if odd is not None else [])
+    rule = WholeNumber()
+    cells = rule.check_array("quantity_sold", pa.array(values, pa.string()), comma)
+    expected = [rule.check("quantity_sold", v, comma) for v in values]
+    reasons: list[list[str]] = [[] for _ in values]
+    for mask, reason in cells.failures:
+        for i in np.flatnonzero(mask):
+            reasons[i].append(reason)
+    assert reasons == [[e.reason] if e.reason else [] for e in expected]
+    assert [s for s, e in zip(cells.stored.to_pylist(), expected, strict=True)
+            if e.reason is None] == [e.stored for e in expected if e.reason is None]

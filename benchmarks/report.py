@@ -34,6 +34,16 @@ COLD_METHOD = (
     "table.")
 
 
+NEW_IDS_METHOD = (
+    "Method corrected on 2026-12-07: until then each sample loaded the very same file again, "
+    "so from the second load on every sale_id of the file was already in raw.sales's sale_id "
+    "index (up to six times), and PostgreSQL's side of the loader's COPY did work that the "
+    "ceiling's fresh table, the naive baseline's table without indexes, and a real day's file "
+    "(new sale_ids) never do. Each sample now also loads a file of its own, same day and size "
+    "with new sale_ids, and the ceiling or the baseline takes that same file. Both figures "
+    "are in the table, each with its verdict (`new_ids` in docs/benchmarks.json).")
+
+
 def _members_method(r: dict[str, Any]) -> list[str]:
     """The method, and the figure of the method before it when the run file still holds it."""
     m = r.get("loader_members")
@@ -78,12 +88,22 @@ def _realistic_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("Loader vs plain COPY of the same file into a fresh table like raw.sales (keys "
              "in the file, commit timed), loader into a warehouse of "
              if fair else "Loader vs plain COPY of the same file, warehouse of ")
-            + f"{s['warehouse_sales']:,} sales",
+            + f"{s['warehouse_sales']:,} sales"
+            + (", the same file loaded again in each sample" if "new_ids" in s else ""),
             f"{s['share_of_ceiling']:.0%} ({s['loader_rows_per_s']:,.0f} vs "
             f"{s['ceiling_rows_per_s']:,.0f} rows/s, median of {s['samples']})"
             + _cold(s.get("cold_share_of_ceiling"), "{:.0%}")
             + (" — run invalid: the ceiling was slower than the loader" if invalid else ""),
             "≥ 75%", "—" if invalid else _ok(s["share_of_ceiling"] >= TARGETS["ceiling_share"])))
+        if n := s.get("new_ids"):
+            out.append((
+                "Loader vs the same ceiling, each sample a file with new sale_ids (method of "
+                "2026-12-07)",
+                f"{n['share_of_ceiling']:.0%} ({n['loader_rows_per_s']:,.0f} vs "
+                f"{n['ceiling_rows_per_s']:,.0f} rows/s, median of {s['samples']})"
+                + ("" if n["valid"] else " — run invalid: the ceiling was slower than the loader"),
+                "≥ 75%", _ok(n["share_of_ceiling"] >= TARGETS["ceiling_share"])
+                if n["valid"] else "—"))
     if m := r.get("loader_members"):
         for i, shape in enumerate([m, *m.get("more", [])]):
             # the first shape carries the target; the others show where the machine tops out
@@ -151,9 +171,18 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = [
         ("Loader throughput vs naive baseline (ratio)",
          f"{ld['speedup']:.1f}× ({ld['rows_per_s']:,.0f} vs {ld['naive_rows_per_s']:,.0f} rows/s;"
-         f" same {compare_rows:,}-row file, median of {samples} alternating runs)"
+         f" same {compare_rows:,}-row file"
+         + (" loaded again in each sample" if "new_ids" in ld else "")
+         + f", median of {samples} alternating runs)"
          + _cold(ld.get("cold_speedup"), "{:.1f}×"),
          "≥ 20×", _ok(ld["speedup"] >= TARGETS["speedup"])),
+        *([("Loader throughput vs naive baseline, each sample a file with new sale_ids "
+            "(method of 2026-12-07)",
+            f"{ld['new_ids']['speedup']:.1f}× ({ld['new_ids']['rows_per_s']:,.0f} vs "
+            f"{ld['new_ids']['naive_rows_per_s']:,.0f} rows/s; {compare_rows:,}-row files, "
+            f"median of {samples})",
+            "≥ 20×", _ok(ld["new_ids"]["speedup"] >= TARGETS["speedup"]))]
+          if "new_ids" in ld else []),
         ("Loader throughput, 1 file", f"{big_rps:,.0f} rows/s ({ld['rows']:,} rows)",
          "≥ 100,000 rows/s", _ok(big_rps >= TARGETS["rows_per_s"])),
         *([("Loader, one .xlsx file",
@@ -324,6 +353,8 @@ def render(r: dict[str, Any]) -> str:
         "sides timed from download to the last row written, imports and first connection "
         "excluded, a CHECKPOINT before each run.",
         *([COLD_METHOD] if "cold_speedup" in ld else []),
+        *([NEW_IDS_METHOD] if "new_ids" in ld or "new_ids" in r.get("loader_at_scale", {})
+          else []),
         f"Freshness: {f['files']} files of {f['rows_per_file']:,} rows, `salespipe watch` and "
         "`salespipe load` with their default settings; time from `put_object` to the day "
         "appearing in `marts.kpi_daily_sales` (day visible) and to the batch's summary on "

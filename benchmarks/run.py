@@ -146,7 +146,8 @@ def bench_generator(b: Bench, rows: int) -> dict[str, Any]:
 # --- 1 + 5. loader throughput and memory, against the naive baseline ----------------------
 def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[str, Any]:
     """Peak RSS and stages on one `rows` file; then loader vs naive on one `compare_rows`
-    file, `samples` runs each, alternating, a CHECKPOINT before each, median reported.
+    file, `samples` runs each, alternating, a CHECKPOINT before each, median reported; and
+    the same on a file of each sample's own, whose sale_ids are new to raw.sales (`new_ids`).
 
     Both timings cover the same window: download from S3, parse, validate, write. The naive
     side's `import pandas` and first connection happen before its clock starts (the loader's
@@ -179,6 +180,7 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
         return timed(run)
 
     ours, cold, naive, peak = [], [], [], ours_big["peak_rss_mb"]
+    new: dict[str, list[float]] = {"rows_per_s_samples": [], "naive_rows_per_s_samples": []}
     for i in range(samples):
         key = f"incoming/bench_compare_{i}.csv"  # a key per sample: a loaded key is skipped
         run, cold_run = b.warm_and_cold(key, same, i)
@@ -188,8 +190,22 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
         checkpoint(b.settings)
         naive_s, valid = naive_sample(key)
         naive.append(valid / naive_s)
+
+        # The same comparison on a file of this sample's own: sale_ids new to raw.sales.
+        own, own_key = b.make_file(dt.date(2026, 2, 2), compare_rows, 100 + i), key.replace(
+            ".csv", "_new_ids.csv")
+        b.upload(own_key, own)
+        own.unlink()
+        checkpoint(b.settings)
+        own_run = b.load_once_loaded(own_key)
+        new["rows_per_s_samples"].append(own_run["rows_valid"] / own_run["seconds"])
+        checkpoint(b.settings)
+        naive_s, valid = naive_sample(own_key)
+        new["naive_rows_per_s_samples"].append(valid / naive_s)
     engine.dispose()
     ours_rps, naive_rps = statistics.median(ours), statistics.median(naive)
+    new_rps, new_naive_rps = (statistics.median(new["rows_per_s_samples"]),
+                              statistics.median(new["naive_rows_per_s_samples"]))
     return {
         "rows": rows, "seconds": ours_big["seconds"],
         "rows_per_s_big": ours_big["rows_valid"] / ours_big["seconds"],
@@ -200,6 +216,8 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
         "naive_rows_per_s": naive_rps, "naive_rows_per_s_samples": naive,
         "speedup": ours_rps / naive_rps,
         "cold_rows_per_s_samples": cold, "cold_speedup": statistics.median(cold) / naive_rps,
+        "new_ids": {**new, "rows_per_s": new_rps, "naive_rows_per_s": new_naive_rps,
+                    "speedup": new_rps / new_naive_rps},
     }
 
 

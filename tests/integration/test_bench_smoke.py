@@ -43,6 +43,10 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     assert figures["dbt_scale"]["dashboard"]["queries"] == 9
     assert figures["loader_at_scale"]["warehouse_sales"] >= 6_000
     assert len(figures["loader_at_scale"]["ceiling_s"]) == 3
+    # Both methods ran side by side: each sample also loaded a file of its own (new sale_ids).
+    assert len(figures["loader_at_scale"]["new_ids"]["loader_s"]) == 3
+    assert len(figures["loader"]["new_ids"]["naive_rows_per_s_samples"]) == 3
+    assert figures["loader"]["new_ids"]["speedup"] > 0
     members = figures["loader_members"]  # the headline burst, then each further shape
     assert (members["files"], members["rows_per_file"], members["speedup"] > 0) == (2, 500, True)
     assert [(m["files"], m["rows_per_file"]) for m in members["more"]] == [(2, 1_000)]

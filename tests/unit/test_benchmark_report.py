@@ -58,6 +58,33 @@ def test_the_cold_figure_of_the_old_method_is_published_beside_the_warm_one():
     assert "the method before" not in readme_block(run) and "Method changed on" not in render(run)
 
 
+def test_new_ids_figures_stand_beside_the_same_file_figures_each_with_its_verdict():
+    run = copy.deepcopy(RUN)
+    run["loader"].update(speedup=19.0, new_ids={"speedup": 22.5, "rows_per_s": 180_000.0,
+                                                "naive_rows_per_s": 8_000.0})
+    run["loader_at_scale"].update(method="fresh table", valid=True, share_of_ceiling=0.61,
+                                  new_ids={"share_of_ceiling": 0.8, "valid": True,
+                                           "loader_rows_per_s": 200_000.0,
+                                           "ceiling_rows_per_s": 250_000.0})
+    rows = readme_block(run).splitlines()
+    naive = [line for line in rows if "naive baseline" in line]
+    ceiling = [line for line in rows if "plain COPY" in line or "same ceiling" in line]
+    assert len(naive) == 2 and len(ceiling) == 2
+    assert "loaded again in each sample" in naive[0] and naive[0].endswith("| **missed** |")
+    assert "new sale_ids" in naive[1] and "22.5× (180,000 vs 8,000" in naive[1]
+    assert naive[1].endswith("| met |")
+    assert "loaded again in each sample" in ceiling[0] and ceiling[0].endswith("| **missed** |")
+    assert "80% (200,000 vs 250,000" in ceiling[1] and ceiling[1].endswith("| met |")
+    assert "Method corrected on 2026-12-07" in render(run)
+    run["loader_at_scale"]["new_ids"].update(valid=False)
+    ceiling = [line for line in readme_block(run).splitlines() if "same ceiling" in line]
+    assert "run invalid" in ceiling[0] and ceiling[0].endswith("| — |")
+    del run["loader"]["new_ids"], run["loader_at_scale"]["new_ids"]
+    block = readme_block(run)
+    assert "new sale_ids" not in block and "loaded again" not in block
+    assert "Method corrected" not in render(run)
+
+
 def _watcher_run(polls_ms: list[float]) -> dict:
     run = copy.deepcopy(RUN)
     run["watcher"] = {

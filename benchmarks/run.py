@@ -37,7 +37,8 @@ BIN = Path(sys.executable).parent
 CURRENT = {
     "loader": "10,000-row chunks (the COPY starts after the first one), valid rows stay Arrow "
               "arrays, pyarrow renders the COPY CSV in the writer thread, unquoted where no "
-              "value needs quotes; a warmed-up loader process (cold figures beside it)",
+              "value needs quotes; quantities and optional days checked by one cast; a "
+              "warmed-up loader process (cold figures beside it)",
     "freshness": "inbox watcher (S3_AFTER_LOAD=move lists only incoming/), 5,000-row files as "
                  "the target's issue measures them, plus keys sorting before every key seen; "
                  "build window passed by the loader; waits for the start-up build to finish",

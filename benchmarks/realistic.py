@@ -67,9 +67,9 @@ def _ceiling_copy(b: Any, keyed: Path) -> float:
 
 
 def bench_loader_vs_ceiling(b: Any, rows: int, samples: int = 3) -> dict[str, Any]:
-    """Two methods in one run, sample by sample: `same_file` loads the one file again in each
-    sample (the method until 2026-12-07), `new_ids` loads a file of its own in each sample,
-    same day and size but sale_ids new to the warehouse, as a real day's file is (see
+    """Two methods in one run, sample by sample: the top-level figures load the one file again
+    in each sample (the method until 2026-12-07), `new_ids` loads a file of its own in each
+    sample, same day and size but sale_ids new to the warehouse, as a real day's file is (see
     `docs/benchmarks.md`); each side's ceiling copies the file that side loaded."""
     sales = _count_sales(b)
     day = dt.date(2027, 1, 1)

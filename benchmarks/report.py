@@ -37,7 +37,7 @@ COLD_METHOD = (
 NEW_IDS_METHOD = (
     "Method corrected on 2026-12-07: until then each sample loaded the very same file again, "
     "so from the second load on every sale_id of the file was already in raw.sales's sale_id "
-    "index (up to six times), and PostgreSQL's side of the loader's COPY did work that the "
+    "index (up to five times), and PostgreSQL's side of the loader's COPY did work that the "
     "ceiling's fresh table, the naive baseline's table without indexes, and a real day's file "
     "(new sale_ids) never do. Each sample now also loads a file of its own, same day and size "
     "with new sale_ids, and the ceiling or the baseline takes that same file. Both figures "

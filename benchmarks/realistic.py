@@ -88,9 +88,8 @@ def bench_loader_vs_ceiling(b: Any, rows: int, samples: int = 3) -> dict[str, An
 
         own = b.make_file(day, rows, 1_000 + i)  # another seed: the same day, new sale_ids
         own_keyed = _keyed_copy_file(own, next_file_id)
-        b.upload(f"incoming/at_scale_new_ids_{i}.csv", own)
-        checkpoint(b.settings)
-        new["loader_s"].append(b.load_once_loaded(f"incoming/at_scale_new_ids_{i}.csv")["seconds"])
+        new["loader_s"].append(b.upload_and_load(f"incoming/at_scale_new_ids_{i}.csv", own)
+                               ["seconds"])
         checkpoint(b.settings)
         new["ceiling_s"].append(_ceiling_copy(b, own_keyed))
         own.unlink()

@@ -108,6 +108,12 @@ class Bench:
             raise RuntimeError(f"{key} was {run['status']}: {run.get('reason')}")
         return run
 
+    def upload_and_load(self, key: str, path: Path, cold: bool = False) -> dict[str, Any]:
+        """`path` put under `key`, a CHECKPOINT, then `load_once_loaded`: one timed load."""
+        self.upload(key, path)
+        checkpoint(self.settings)
+        return self.load_once_loaded(key, cold=cold)
+
     def warm_and_cold(self, key: str, path: Path, sample: int) -> tuple[dict[str, Any],
                                                                         dict[str, Any]]:
         """(warm, cold) loads of `path` under two keys, a CHECKPOINT before each; which goes
@@ -117,10 +123,8 @@ class Bench:
         warm-first runs had shown warm slower."""
         runs: dict[bool, dict[str, Any]] = {}
         for cold in ((False, True) if sample % 2 == 0 else (True, False)):
-            this = key.replace(".csv", "_cold.csv") if cold else key
-            self.upload(this, path)
-            checkpoint(self.settings)
-            runs[cold] = self.load_once_loaded(this, cold=cold)
+            runs[cold] = self.upload_and_load(key.replace(".csv", "_cold.csv") if cold else key,
+                                              path, cold=cold)
         return runs[False], runs[True]
 
     def dbt_build(self) -> float:
@@ -195,10 +199,8 @@ def bench_loader(b: Bench, rows: int, compare_rows: int, samples: int) -> dict[s
         # The same comparison on a file of this sample's own: sale_ids new to raw.sales.
         own, own_key = b.make_file(dt.date(2026, 2, 2), compare_rows, 100 + i), key.replace(
             ".csv", "_new_ids.csv")
-        b.upload(own_key, own)
+        own_run = b.upload_and_load(own_key, own)
         own.unlink()
-        checkpoint(b.settings)
-        own_run = b.load_once_loaded(own_key)
         new["rows_per_s_samples"].append(own_run["rows_valid"] / own_run["seconds"])
         checkpoint(b.settings)
         naive_s, valid = naive_sample(own_key)

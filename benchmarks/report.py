@@ -44,6 +44,16 @@ NEW_IDS_METHOD = (
     "are in the table, each with its verdict (`new_ids` in docs/benchmarks.json).")
 
 
+RULES = (
+    "The rules these figures follow. Every figure here and in the README's table is rendered "
+    "from a recorded run (`docs/benchmarks.json`); a unit test fails when the README's table "
+    "differs from it. A target is met or missed by the method fixed when the target was set; "
+    "when a method turns out to be wrong, the old figure and the new one are published side "
+    "by side, with the reason, and neither is dropped. Every run appends one line, with its "
+    "commit, to `docs/benchmarks-history.jsonl`, so a regression shows; a section's earlier "
+    "figures stay below under \"Before\", dated.")
+
+
 def _members_method(r: dict[str, Any]) -> list[str]:
     """The method, and the figure of the method before it when the run file still holds it."""
     m = r.get("loader_members")
@@ -73,6 +83,13 @@ def _limits_lines(lim: dict[str, Any]) -> list[str]:
         out.append(f"| {f['file']} | {f['bytes']:,} | {outcome.replace('|', '/')} | "
                    f"{f['seconds']:.1f} | {f['peak_rss_mb']:.0f} MB |")
     return out
+
+
+def _before(h: dict[str, Any], unnamed: str) -> str:
+    """An earlier figure's label and, when recorded, the day it was measured: the same code
+    measured twice gives two lines with one label, and only the day tells them apart."""
+    when = h.get("measured_at")
+    return h.get("label", unnamed) + (f", measured {when[:10]}" if when else "")
 
 
 def _ok(good: bool) -> str:
@@ -341,10 +358,12 @@ def render(r: dict[str, Any]) -> str:
         + (f" (loader section re-measured {ld['measured_at']})" if ld.get("measured_at") else "")
         + ". Shared machine: read the ratios, absolute numbers are indicative.",
         "",
+        RULES,
+        "",
         *table(r),
         "",
         f"Loader stages on {ld['rows']:,} rows: {stages}.",
-        *[f"Before — {h.get('label', 'earlier version')}: "
+        *[f"Before — {_before(h, 'earlier version')}: "
           f"{h['rows_per_s']:,.0f} rows/s, {h['speedup']:.1f}× the baseline, stages "
           + ", ".join(f"{k} {v / 1000:.2f} s" for k, v in h["stages_ms"].items()) + "."
           for h in r.get("loader_history", [])],
@@ -363,7 +382,7 @@ def render(r: dict[str, Any]) -> str:
         + (f" — {f['label']}" if f.get("label") else "") + "."
         + (" The burst's files are put one right after the other; its clock starts at the "
            "last `put_object`." if "visible_s" in f["burst"] else ""),
-        *[f"Before — {h.get('label', 'earlier version')}: one by one p50 "
+        *[f"Before — {_before(h, 'earlier version')}: one by one p50 "
           f"{h['one_by_one']['p50']:.1f} s / p95 {h['one_by_one']['p95']:.1f} s, "
           f"{_burst_before(h['burst'])}."
           for h in r.get("freshness_history", [])],
@@ -371,10 +390,10 @@ def render(r: dict[str, Any]) -> str:
         f"one {d['increment_rows']:,}-row file into a warehouse of {d['small_sales']:,} vs "
         f"{d['large_sales']:,} sales (best of two)"
         + (f" — {d['label']}" if d.get("label") else "") + ".",
-        *[f"Before — {h.get('label', 'earlier version')}: {h['ratio']:.2f}× "
+        *[f"Before — {_before(h, 'earlier version')}: {h['ratio']:.2f}× "
           f"({h['large_build_s']:.1f} s vs {h['small_build_s']:.1f} s)."
           for h in r.get("dbt_scale_history", [])],
-        *[f"Loader vs COPY, before — {h.get('label', 'earlier method')}: "
+        *[f"Loader vs COPY, before — {_before(h, 'earlier method')}: "
           f"{h['share_of_ceiling']:.0%} ({h['loader_rows_per_s']:,.0f} vs "
           f"{h['ceiling_rows_per_s']:,.0f} rows/s)."
           for h in r.get("loader_at_scale_history", [])],

@@ -584,6 +584,19 @@ def _commit() -> str:
         "+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
+# The sections whose earlier figures docs/benchmarks.md lists under "Before" (the limits
+# table and the one-off figures have none).
+HISTORIES = ("loader", "freshness", "dbt_scale", "loader_at_scale", "loader_members", "watcher")
+
+
+def retire(recorded: dict[str, Any], section: str) -> None:
+    """Move a recorded section into its history before it is measured again, dated (a section
+    of a whole run carries the run's date), so a new run never silently replaces a figure."""
+    old = {**recorded[section]}
+    old.setdefault("measured_at", recorded["machine"]["date"])
+    recorded.setdefault(f"{section}_history", []).append(old)
+
+
 def write_report(results: dict[str, Any], out: Path) -> None:
     """The raw figures, the report rendered from them, one line appended to the history
     (`benchmarks-history.jsonl`: every run, with its commit, so a regression shows) and,
@@ -634,28 +647,22 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
     started = time.perf_counter()
     if args.only:
         previous = json.loads((args.out / "benchmarks.json").read_text())
-        # sections of their own, without a before/after history
         if args.only in ("watcher", "members", "scale", "limits"):
-            if args.only == "limits":
+            if args.only == "limits":  # no history: the table lists every file's outcome
                 previous["limits"] = bench_limits(b, sizes["limits"], sizes["bomb"], sizes["unpack_limit"])
             elif args.only == "watcher":
-                previous.setdefault("watcher_history", []).append(previous["watcher"])
+                retire(previous, "watcher")
                 previous["watcher"] = bench_watcher(b, sizes["watch"])
             elif args.only == "members":
-                previous.setdefault("loader_members_history", []).append(
-                    previous["loader_members"])
+                retire(previous, "loader_members")
                 previous["loader_members"] = bench_loader_members(b, sizes["members"], BIN,
                                                      sizes["members_samples"])
             else:  # `b` is a fresh warehouse: fill it, then the loader against plain COPY
-                previous.setdefault("dbt_scale_history", []).append(previous["dbt_scale"])
+                retire(previous, "dbt_scale")
                 previous["dbt_scale"] = bench_dbt_scale(b, sizes["small"], sizes["large"],
                                                         sizes["file_rows"], sizes["inc"])
                 previous["dbt_scale"]["label"] = CURRENT["dbt_scale"]
-                previous.setdefault("loader_at_scale_history", []).append(
-                    {"label": "ceiling = COPY into raw.sales itself, keys from per-row column "
-                              "defaults, rolled back, clock stopped before commit",
-                     **previous["loader_at_scale"]}
-                    if "method" not in previous["loader_at_scale"] else previous["loader_at_scale"])
+                retire(previous, "loader_at_scale")
                 previous["loader_at_scale"] = bench_loader_vs_ceiling(b, sizes["load"])
             sections = {"watcher": ["watcher"], "members": ["loader_members"], "limits": ["limits"],
                         "scale": ["dbt_scale", "loader_at_scale"]}[args.only]
@@ -664,7 +671,7 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
             write_report(previous, args.out)
             print(f"wrote {args.out / 'benchmarks.md'}")
             return 0
-        before = previous[args.only]
+        retire(previous, args.only)
         if args.only == "loader":
             previous["loader"] = bench_loader(b, sizes["load"], sizes["compare"], sizes["samples"])
         else:
@@ -672,7 +679,6 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
                                                    sizes["burst_files"], sizes["burst_rows"])
         previous[args.only]["measured_at"] = machine()["date"]
         previous[args.only]["label"] = CURRENT[args.only]
-        previous.setdefault(f"{args.only}_history", []).append(before)
         write_report(previous, args.out)
         print(f"wrote {args.out / 'benchmarks.md'}")
         return 0
@@ -707,6 +713,9 @@ def _run(args: argparse.Namespace, sizes: dict[str, Any], b: Bench) -> int:
     previous_path = args.out / "benchmarks.json"
     if previous_path.exists() and not args.smoke:  # keep the recorded before/after figures
         previous = json.loads(previous_path.read_text())
+        for section in HISTORIES:
+            if section in previous:
+                retire(previous, section)
         results.update({k: v for k, v in previous.items() if k.endswith("_history")})
     write_report(results, args.out)
     print(f"wrote {args.out / 'benchmarks.md'}")

@@ -131,3 +131,37 @@ def test_member_rows_of_the_watcher_keyed_method_name_loaded_and_built():
     row = next(line for line in readme_block(run).splitlines() if "Two loaders" in line)
     assert "1.25× to loaded, 1.10× to built" in row and "60% → 90%" in row
     assert row.endswith("**missed** |")
+
+
+def test_the_report_states_the_rules_its_figures_follow():
+    report = render(RUN)
+    assert "rendered from a recorded run" in report
+    assert "published side by side" in report and "benchmarks-history.jsonl" in report
+
+
+def test_a_section_measured_again_moves_to_its_history_dated():
+    from benchmarks.run import HISTORIES, retire
+
+    recorded = {"machine": {"date": "2026-11-29T19:56:19+00:00"},
+                "dbt_scale": {"ratio": 1.3, "label": "old build"},
+                "watcher": {"poll_ms_max": 40.0, "measured_at": "2026-12-06T10:00:00+00:00"},
+                "dbt_scale_history": [{"ratio": 2.0}]}
+    retire(recorded, "dbt_scale")
+    retire(recorded, "watcher")
+    assert recorded["dbt_scale_history"] == [
+        {"ratio": 2.0},
+        {"ratio": 1.3, "label": "old build", "measured_at": "2026-11-29T19:56:19+00:00"}]
+    assert recorded["watcher_history"] == [
+        {"poll_ms_max": 40.0, "measured_at": "2026-12-06T10:00:00+00:00"}]
+    assert "measured_at" not in recorded["dbt_scale"]  # the section itself is left as it was
+    assert {"loader", "freshness", "dbt_scale", "loader_at_scale"} <= set(HISTORIES)
+
+
+def test_earlier_figures_with_one_label_are_told_apart_by_their_day():
+    run = copy.deepcopy(RUN)
+    earlier = {**run["dbt_scale"], "label": "same code", "ratio": 1.25}
+    run["dbt_scale_history"] = [{**earlier, "measured_at": "2026-12-01T08:00:00+00:00"},
+                                {**earlier, "measured_at": "2026-12-02T08:00:00+00:00"}]
+    lines = [ln for ln in render(run).splitlines() if ln.startswith("Before — same code")]
+    assert [ln.split(":")[0] for ln in lines] == [
+        "Before — same code, measured 2026-12-01", "Before — same code, measured 2026-12-02"]

@@ -322,6 +322,7 @@ def readme_block(r: dict[str, Any]) -> str:
     return "\n".join([
         README_BEGIN,
         f"Run of {m['date'][:10]} on {m['cpus']} CPUs"
+        + (f", {r['bench_seconds'] / 60:.0f} min in all" if r.get("bench_seconds") else "")
         + ("; sections re-measured since: " + ", ".join(
             f"{name} {r[name]['measured_at'][:10]}" for name in
             ("loader", "freshness", "dbt_scale", "loader_at_scale", "loader_members", "watcher",
@@ -401,7 +402,9 @@ def render(r: dict[str, Any]) -> str:
         *_members_method(r),
         *(_limits_lines(r["limits"]) if r.get("limits") else []),
         "",
-        "Reproduce: `make bench` (everything, ~25 min here) or "
+        "Reproduce: `make bench` (everything"
+        + (f", {r['bench_seconds'] / 60:.0f} min for the run above" if r.get("bench_seconds")
+           else "") + ") or "
         "`.venv/bin/python -m benchmarks.run --only loader|freshness|watcher|members|scale|limits` "
         "(one section).",
         "",

@@ -165,3 +165,12 @@ def test_earlier_figures_with_one_label_are_told_apart_by_their_day():
     lines = [ln for ln in render(run).splitlines() if ln.startswith("Before — same code")]
     assert [ln.split(":")[0] for ln in lines] == [
         "Before — same code, measured 2026-12-01", "Before — same code, measured 2026-12-02"]
+
+
+def test_the_whole_runs_duration_is_rendered_not_typed():
+    run = copy.deepcopy(RUN)
+    run["bench_seconds"] = 31 * 60 + 10
+    assert ", 31 min in all" in readme_block(run).splitlines()[1]
+    assert "(everything, 31 min for the run above)" in render(run)
+    del run["bench_seconds"]
+    assert " min in all" not in readme_block(run) and "min for the run" not in render(run)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import checkpoint, wait_until
+from loader.build_lock import LOCK_KEY
 from salespipe.contract import RAW_SALES_COLUMNS
 
 
@@ -130,8 +131,10 @@ def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> di
     fresh topics, wait until the group is stable, then announce every file at once the way
     the watcher does (`Announcer`: keyed by object key, so a file's partition is its key's
     hash). Returns seconds from the first file received to the last loaded and to the last
-    built into the marts, and how busy the CPUs were meanwhile: the whole machine, and the
-    loaders with their dbt builds alone (the rest is PostgreSQL, the S3 server and Kafka).
+    built into the marts, how busy the CPUs were meanwhile (the whole machine, the loaders
+    with their dbt builds, the PostgreSQL server; the rest is the S3 server and Kafka), and
+    how often a build held the build lock when polled every 50 ms meanwhile (builds go one at
+    a time: the build lane).
 
     Loaders are long-running services: a burst lands on a group that already formed. Starting
     the processes after the announcements would measure the group forming instead (the first
@@ -160,18 +163,30 @@ def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> di
         wait_until(lambda: _group_formed(b.settings, group, members), 120, "group formed")
         checkpoint(b.settings)
         announcer = Announcer(b.settings, topic=topics[0])
-        machine_before, loaders_before = _cpu_ticks(), _tree_ticks(procs)
+        loader_pids, postgres = {p.pid for p in procs}, {_postmaster_pid(b)}
+        machine_before = _cpu_ticks()
+        loaders_before, postgres_before = _tree_ticks(loader_pids), _tree_ticks(postgres)
         for key in keys:
             head = b.s3.head_object(Bucket=b.settings.BUCKET_NAME, Key=key)
             announcer.publish(S3Object(key, head["ETag"].strip('"'), int(head["ContentLength"])))
         announcer.flush(30)
+        lane: list[bool] = []  # at each 50 ms poll: was a build holding the build lock?
         with psycopg.connect(**b.settings.pg_connect_kwargs(), autocommit=True) as conn:
             def built() -> int:
-                return int(conn.execute("select count(*) from raw.files where key = any(%s) "
-                                        "and built_at is not null", (keys,)).fetchone()[0])
+                done, building = conn.execute(
+                    "select (select count(*) from raw.files where key = any(%s)"
+                    "         and built_at is not null),"
+                    "       exists(select 1 from pg_locks where locktype = 'advisory' and granted"
+                    "              and classid = %s and objid = %s and objsubid = 2"
+                    "              and database = (select oid from pg_database"
+                    "                              where datname = current_database()))",
+                    (keys, *LOCK_KEY)).fetchone()
+                lane.append(building)
+                return int(done)
 
             wait_until(lambda: built() == len(keys), 1800, f"{members} loader(s) loading")
-            loaders = _tree_ticks(procs) - loaders_before
+            loaders = _tree_ticks(loader_pids) - loaders_before
+            server = _tree_ticks(postgres) - postgres_before
             busy, total = (after - before
                            for after, before in zip(_cpu_ticks(), machine_before, strict=True))
             first, loaded, built_at = conn.execute(
@@ -186,12 +201,27 @@ def _burst_seconds(b: Any, paths: list[Path], members: int, bin_dir: Path) -> di
             "built_s": (built_at - first).total_seconds(),
             "cpu_busy": busy / total if total else 0.0,
             # ticks of one core against ticks of all cores: a share of the whole machine
-            "cpu_loaders": loaders / total if total else 0.0}
+            "cpu_loaders": loaders / total if total else 0.0,
+            "cpu_postgres": server / total if total else 0.0,
+            # builds go one at a time: the share of the polls that found one running
+            "build_lane_busy": sum(lane) / len(lane)}
 
 
-def _tree_ticks(procs: list[subprocess.Popen]) -> int:
-    """CPU ticks used so far by `procs` and everything they started (dbt builds are
-    children): each live descendant's own time plus what its reaped children used."""
+def _postmaster_pid(b: Any) -> int:
+    """The PostgreSQL server's main process (the parent of every backend): it runs on this
+    machine, so its CPU can be read like the loaders'."""
+    import psycopg
+
+    with psycopg.connect(**b.settings.pg_connect_kwargs()) as conn:  # alive while it is read
+        backend = int(conn.execute("select pg_backend_pid()").fetchone()[0])
+        stat = Path(f"/proc/{backend}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _tree_ticks(roots: set[int]) -> int:
+    """CPU ticks used so far by the processes `roots` and everything they started (dbt
+    builds are the loaders' children, backends the PostgreSQL server's): each live
+    descendant's own time plus what its reaped children used."""
     parents: dict[int, int] = {}
     times: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -202,7 +232,6 @@ def _tree_ticks(procs: list[subprocess.Popen]) -> int:
         fields = rest.rsplit(")", 1)[1].split()
         parents[int(pid)] = int(fields[1])
         times[int(pid)] = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-    roots = {p.pid for p in procs}
 
     def descends(pid: int) -> bool:
         while pid > 1:
@@ -267,4 +296,8 @@ def _members_on(b: Any, files: int, rows: int, bin_dir: Path, samples: int) -> d
             "cpu_busy_one_loader": median(1, "cpu_busy"),
             "cpu_busy_two_loaders": median(2, "cpu_busy"),
             "cpu_loaders_one_loader": median(1, "cpu_loaders"),
-            "cpu_loaders_two_loaders": median(2, "cpu_loaders")}
+            "cpu_loaders_two_loaders": median(2, "cpu_loaders"),
+            "cpu_postgres_one_loader": median(1, "cpu_postgres"),
+            "cpu_postgres_two_loaders": median(2, "cpu_postgres"),
+            "build_lane_busy_one_loader": median(1, "build_lane_busy"),
+            "build_lane_busy_two_loaders": median(2, "build_lane_busy")}

@@ -11,6 +11,8 @@ TARGETS = {
     "burst_s": 6.0, "fresh_p95_s": 3.0,
 }
 
+# At or above this share a resource counts as saturated in the two-loader rows.
+SATURATED = 0.9
 
 MEMBERS_METHOD = (
     "Two loaders vs one: `salespipe load` processes (builds on, as they run by default) join "
@@ -21,8 +23,10 @@ MEMBERS_METHOD = (
     "marts (`raw.files`). Builds are one at a time whatever the number of loaders (one writer "
     "of the marts). Loaders, their dbt builds, PostgreSQL, the S3 server and Kafka share the "
     "2 cores; the CPU figures, from the announcements to the last build, say how busy they "
-    "were and how much of it the loader processes and their dbt processes used (the rest is "
-    "mostly PostgreSQL running the builds' SQL).")
+    "were and how much of it the loader processes with their dbt processes and the "
+    "PostgreSQL server used, and the build lane's share is how often a build held the build "
+    "lock when polled every 50 ms over the same span. A resource "
+    f"at {SATURATED:.0%} or more counts as saturated.")
 
 
 COLD_METHOD = (
@@ -138,10 +142,27 @@ def _realistic_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"{shape['speedup']:.2f}× to loaded, {shape['speedup_built']:.2f}× to built "
                 f"(median of {shape['samples']}); CPUs busy {shape['cpu_busy_one_loader']:.0%}"
                 f" → {shape['cpu_busy_two_loaders']:.0%}, of which loaders and builds "
-                f"{shape['cpu_loaders_one_loader']:.0%} → {shape['cpu_loaders_two_loaders']:.0%}",
+                f"{shape['cpu_loaders_one_loader']:.0%} → {shape['cpu_loaders_two_loaders']:.0%}"
+                + _saturation(shape),
                 "≥ 1.6× (loaded)" if i == 0 else "—",
                 _ok(shape["speedup"] >= TARGETS["members_speedup"]) if i == 0 else "—"))
     return out
+
+
+def _saturation(m: dict[str, Any]) -> str:
+    """PostgreSQL's share of the CPUs and the build lane's busy share (runs that measured
+    them), and which of the two limits saturated with one loader: a second loader can only
+    use what one leaves idle."""
+    if "build_lane_busy_one_loader" not in m:
+        return ""
+    lane, cpus = m["build_lane_busy_one_loader"], m["cpu_busy_one_loader"]
+    which = [name for name, share in (("the build lane", lane), ("the CPUs", cpus))
+             if share >= SATURATED]
+    return (f", PostgreSQL {m['cpu_postgres_one_loader']:.0%} → "
+            f"{m['cpu_postgres_two_loaders']:.0%}; a build (one at a time) running "
+            f"{lane:.0%} → {m['build_lane_busy_two_loaders']:.0%} of that time; "
+            f"saturated with one loader: " + (" and ".join(which) if which else
+                                              f"neither (both under {SATURATED:.0%})"))
 
 
 def _cold(figure: float | None, fmt: str) -> str:

@@ -54,6 +54,9 @@ def test_benchmark_smoke_run_writes_report_and_figures(base_settings, tmp_path):
     # the loaders and their builds are a share of the whole machine
     assert all(0 < m["cpu_loaders_two_loaders"] <= 1 for m in [members, *members["more"]])
     assert members["speedup_built"] > 0
+    # PostgreSQL's share of the machine; how often a build held the lock (builds ran)
+    assert all(0 < m["cpu_postgres_one_loader"] <= 1 for m in [members, *members["more"]])
+    assert all(0 < r["build_lane_busy"] <= 1 for r in members["one_loader"])
     # the smoke run's bombs are small, and so is the limit the loader is given for them
     bombs = {f["file"]: f for f in figures["limits"]["files"] if f["file"].startswith("bomb_")}
     assert set(bombs) == {"bomb_80MiB.csv.gz", "bomb_80MiB.zip"}

@@ -103,6 +103,25 @@ def test_a_slow_first_poll_is_named_and_still_counted():
     assert "first (555 ms" in text and "3 after it took at most 6 ms" in text
     row = next(line for line in readme_block(run).splitlines() if "Watcher poll" in line)
     assert row.endswith("**missed** |")
+    assert "PostgreSQL" not in row  # a run that did not measure it says nothing of it
+
+
+def test_member_rows_say_which_resource_saturated_with_one_loader():
+    run = copy.deepcopy(RUN)
+    shape = {"files": 24, "rows_per_file": 5000, "samples": 3, "method": "keyed, builds on",
+             "speedup": 1.1, "speedup_built": 0.9, "cpu_busy_one_loader": 0.7,
+             "cpu_busy_two_loaders": 0.72, "cpu_loaders_one_loader": 0.3,
+             "cpu_loaders_two_loaders": 0.3, "cpu_postgres_one_loader": 0.35,
+             "cpu_postgres_two_loaders": 0.38, "build_lane_busy_one_loader": 0.96,
+             "build_lane_busy_two_loaders": 0.93}
+    run["loader_members"] = {**shape, "more": [
+        {**shape, "build_lane_busy_one_loader": 0.5, "cpu_busy_one_loader": 0.95},
+        {**shape, "build_lane_busy_one_loader": 0.5}]}
+    rows = [line for line in readme_block(run).splitlines() if "Two loaders" in line]
+    assert "PostgreSQL 35% → 38%; a build (one at a time) running 96% → 93% of that time" in rows[0]
+    assert rows[0].split("|")[2].endswith("saturated with one loader: the build lane ")
+    assert "saturated with one loader: the CPUs |" in rows[1]
+    assert "saturated with one loader: neither (both under 90%) |" in rows[2]
 
 
 def test_no_first_poll_line_when_a_later_poll_is_the_slowest():

@@ -157,6 +157,19 @@ def _write_config(base: Path, port: int, cport: int, sport: int, keystore: Path)
     return props
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id that never starts with "-".
+
+    The id is 16 random bytes in URL-safe base64, so one in 64 would start with
+    "-" and StorageTool's argument parser would read it as an option and fail the
+    format. Kafka's own Uuid.randomUuid skips such ids for the same reason.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _java(libs: Path, base: Path, *args: str) -> list[str]:
     return ["java", HEAP, "-Xms64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             f"-Dlog4j2.configurationFile={base / 'log4j2.properties'}",
@@ -207,7 +220,7 @@ def start(base: Path, previous: dict[str, Any]) -> dict[str, Any]:
     keystore, pem = _make_certificate(base)
     props = _write_config(base, port, cport, sport, keystore)
     if not (base / "data" / "meta.properties").exists():
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         result = subprocess.run(  # noqa: S603 - fixed argv
             _java(libs, base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c",
                   str(props), "-g"), capture_output=True, text=True, timeout=120,

@@ -9,14 +9,13 @@ them). Each node is a combined broker + controller with static voters.
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.local.kafka import _java, _resolve_jars
+from cli.local.kafka import _java, _resolve_jars, new_cluster_id
 from cli.local.process import free_port, pid_alive, port_open, spawn, wait_until
 from salespipe.settings import state_dir
 
@@ -61,7 +60,7 @@ class KafkaCluster:
         self.nodes = [Node(i, free_port(), free_port(), self.base / f"node{i}")
                       for i in range(1, self.size + 1)]
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         for n in self.nodes:
             n.base.mkdir(parents=True)
             (n.base / "log4j2.properties").write_text(LOG4J.format(log=n.base / "server.log"))

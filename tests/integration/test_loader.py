@@ -281,11 +281,19 @@ def test_fuzzed_messages_end_in_dlq_or_are_ignored_and_loader_keeps_going(world)
 
 
 def minio_notification(bucket: str, key: str, etag: str, size: int, name: str) -> bytes:
-    """What MinIO's Kafka notification target publishes (`mc event add ... --event put`),
-    field for field: the wrapper with `EventName`/`Key`, an `s3:`-prefixed event name and a
-    URL-encoded key."""
-    from urllib.parse import quote
+    """What MinIO's Kafka notification target publishes, field for field as its source builds
+    it (no MinIO server can be run here: it is AGPL-licensed). `eventArgs.ToEvent` in
+    cmd/event-notification.go escapes the record's key with Go's `url.QueryEscape` (a space
+    becomes "+", "/" becomes "%2F") and leaves out the object's eTag, size and type on removal
+    events; `KafkaTarget.send` in internal/event/target/kafka.go wraps the record with
+    `EventName` and `Key`, the bucket and the unescaped key."""
+    from urllib.parse import quote_plus
 
+    removed = name.startswith("ObjectRemoved:")
+    obj = {"key": quote_plus(key, safe=""), "sequencer": "17F8F4B7A5FA5A4B"}
+    if not removed:
+        obj.update(size=size, eTag=etag, contentType="text/csv",
+                   userMetadata={"content-type": "text/csv"})
     return json.dumps({
         "EventName": f"s3:{name}",
         "Key": f"{bucket}/{key}",
@@ -302,11 +310,8 @@ def minio_notification(bucket: str, key: str, etag: str, size: int, name: str) -
             "s3": {"s3SchemaVersion": "1.0", "configurationId": "Config",
                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "minioadmin"},
                               "arn": f"arn:aws:s3:::{bucket}"},
-                   "object": {"key": quote(key, safe=""), "size": size, "eTag": etag,
-                              "contentType": "text/csv",
-                              "userMetadata": {"content-type": "text/csv"},
-                              "sequencer": "17F8F4B7A5FA5A4B"}},
-            "source": {"host": "172.18.0.1", "port": "", "userAgent": "MinIO (linux; amd64)"},
+                   "object": obj},
+            "source": {"host": "172.18.0.1", "userAgent": "MinIO (linux; amd64)"},
         }],
     }).encode()
 
@@ -318,7 +323,7 @@ def test_minio_bucket_notification_is_loaded_unchanged(world):
 
     from salespipe.kafka import producer_config
 
-    bucket, key = world.settings.BUCKET_NAME, "incoming/sales 2026-03-01 (loja 1).csv"
+    bucket, key = world.settings.BUCKET_NAME, "incoming/relatório 2026-03-01 (loja 1+2).csv"
     body = to_csv([sale("S1"), sale("S2")])
     etag = put(world, key, body)
     moved = put(world, "processed/sales_2026-02-28.csv", body)

@@ -311,7 +311,7 @@ def minio_notification(bucket: str, key: str, etag: str, size: int, name: str) -
                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "minioadmin"},
                               "arn": f"arn:aws:s3:::{bucket}"},
                    "object": obj},
-            "source": {"host": "172.18.0.1", "userAgent": "MinIO (linux; amd64)"},
+            "source": {"host": "172.18.0.1", "port": "", "userAgent": "MinIO (linux; amd64)"},
         }],
     }).encode()
 
